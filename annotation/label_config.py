@@ -1,0 +1,47 @@
+"""The Label Studio labeling config (XML), generated from the schema.
+
+Each choice shows the label's name, carries its stable code as ``alias`` (so
+exports hold codes, not display names), its hotkey and its definition as a hint.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from newslab.errors import NewslabError
+from newslab.schema import Schema
+
+
+def label_config(schema: Schema, task_name: str, instructions: str | None = None) -> str:
+    task = schema.task(task_name)
+    if not task.annotate:
+        raise NewslabError(
+            f"task {task_name!r} is derived ({task.derived_from or 'not annotated'}); "
+            "it has no Label Studio project."
+        )
+    view = ET.Element("View")
+    if instructions:
+        ET.SubElement(view, "Collapse").append(_panel(instructions))
+    if task.needs_target:
+        ET.SubElement(view, "Header", value="Target: $target", size="4")
+    ET.SubElement(view, "Header", value="$title", size="3")
+    ET.SubElement(view, "Text", name="text", value="$text", granularity="word")
+    ET.SubElement(view, "Header", value=task.description.strip(), size="6")
+    choices = ET.SubElement(
+        view, "Choices", name=task_name, toName="text",
+        choice="multiple" if task.multi_label else "single-radio",
+        showInline="false", required="false" if task.multi_label else "true",
+    )
+    for label in task.labels:
+        attrs = {"value": label.name, "alias": label.code, "hint": label.definition.strip()}
+        if label.hotkey:
+            attrs["hotkey"] = label.hotkey
+        ET.SubElement(choices, "Choice", attrs)
+    ET.indent(view)
+    return ET.tostring(view, encoding="unicode")
+
+
+def _panel(text: str) -> ET.Element:
+    panel = ET.Element("Panel", value="Guidelines")
+    ET.SubElement(panel, "Text", name="guidelines", value=text)
+    return panel

@@ -1,0 +1,51 @@
+"""`newslab dataset`: build and inspect Hugging Face datasets."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from dataset.build import build, dataset_path, load
+from newslab.console import console, err_console
+from newslab.settings import get_settings
+
+app = typer.Typer(help="Build Hugging Face datasets whose features come from the label schema.", no_args_is_help=True)
+
+
+@app.command("build")
+def build_cmd(
+    names: list[str] = typer.Argument(..., help="Dataset configs (configs/datasets/NAME.yaml)."),
+    limit: int = typer.Option(None, help="At most this many items per split (a seeded sample)."),
+    seed: int = typer.Option(0, help="Seed of the sample drawn with --limit."),
+) -> None:
+    """Import a dataset, map its labels onto the schema and save it under data/datasets/."""
+    for name in names:
+        with err_console.status(f"building {name}"):
+            built = build(name, limit=limit, seed=seed)
+        sizes = ", ".join(f"{k} {v:,}" for k, v in built.counts.items())
+        state = "written" if built.written else "unchanged"
+        console.print(f"{built.path}: {sizes}; fingerprint {built.fingerprint} ({state})")
+
+
+@app.command("show")
+def show_cmd(name: str = typer.Argument(..., help="A built dataset (a folder under data/datasets).")) -> None:
+    """Print a built dataset's splits, features and label distribution."""
+    ds, meta = load(dataset_path(name))
+    console.print(f"[bold]{name}[/] task {meta['task']}, fingerprint {meta['fingerprint']}")
+    console.print(ds)
+    table = Table("split", "label", "count")
+    for split, counts in meta["label_distribution"].items():
+        for label, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+            table.add_row(split, label, str(count))
+    console.print(table)
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """List the built datasets."""
+    root = get_settings().datasets_dir
+    table = Table("dataset", "task", "splits", "fingerprint")
+    for path in sorted(root.glob("*/newslab.json")) if root.exists() else []:
+        _, meta = load(path.parent)
+        table.add_row(path.parent.name, meta["task"], str(meta["counts"]), meta["fingerprint"])
+    console.print(table)

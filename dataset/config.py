@@ -1,0 +1,60 @@
+"""Dataset definitions: which importer reads which asset, and how its labels map onto the schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from newslab.errors import NewslabError
+from newslab.settings import get_settings
+from newslab.yamlio import load_model
+
+
+class PublishedResult(BaseModel):
+    """A figure from the literature, printed beside ours; never used as our result."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    system: str
+    metric: str
+    value: float
+    source: str = ""
+
+
+class DatasetConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    task: str
+    importer: str
+    asset: str
+    description: str = ""
+    lang: str = ""
+    source: str = ""
+    licence: str = ""
+    #: raw label (as the source spells it) -> schema label code
+    label_map: dict[str, str] = Field(default_factory=dict)
+    #: importer-specific options (e.g. which files make which split)
+    options: dict[str, str | int | float | bool | list[str]] = Field(default_factory=dict)
+    #: metrics computed beside the task's usual ones (e.g. fnc_score for FNC-1-style sets)
+    extra_metrics: tuple[Literal["fnc_score"], ...] = ()
+    published: tuple[PublishedResult, ...] = ()
+
+
+def dataset_config_path(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in {".yaml", ".yml"}:
+        return path
+    return get_settings().configs_dir / "datasets" / f"{name_or_path}.yaml"
+
+
+def load_dataset_config(name_or_path: str) -> DatasetConfig:
+    path = dataset_config_path(name_or_path)
+    if not path.exists():
+        known = sorted(p.stem for p in (get_settings().configs_dir / "datasets").glob("*.yaml"))
+        raise NewslabError(
+            f"{path}: no such dataset config.", f"Known datasets: {', '.join(known) or 'none'}."
+        )
+    return load_model(path, DatasetConfig)

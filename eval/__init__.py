@@ -1,0 +1,1 @@
+"""Evaluation stage: metrics from logged predictions, results beside published numbers."""

@@ -1,0 +1,64 @@
+"""The main job: assets -> datasets -> training -> evaluation -> results table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dataset.build import BuiltDataset, build
+from dataset.config import load_dataset_config
+from eval.evaluate import evaluate_run
+from eval.results import ResultRow, latest_runs, with_published
+from newslab.assets import fetch
+from newslab.console import err_console
+from newslab.schema import load_schema
+from newslab.settings import Settings, get_settings
+from newslab.yamlio import load_model
+from training.config import load_experiment
+from training.train import TrainResult, train
+
+
+class RunConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    experiments: tuple[str, ...] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    datasets: list[BuiltDataset]
+    trained: list[TrainResult]
+    results: list[ResultRow]
+
+
+def run(config: Path | None = None, limit: int | None = None, settings: Settings | None = None) -> RunOutcome:
+    """Run the main job on embedded defaults (local files and a local MLflow store).
+
+    ``limit`` caps each split at that many items (a quick slice for tests and demos).
+    """
+    settings = settings or get_settings()
+    schema = load_schema(settings.schema_path)
+    run_config = load_model(config or settings.configs_dir / "run.yaml", RunConfig)
+    experiments = [load_experiment(name)[0] for name in run_config.experiments]
+    dataset_configs = {e.dataset: load_dataset_config(e.dataset) for e in experiments}
+
+    say = err_console.print
+    fetched = fetch(sorted({d.asset for d in dataset_configs.values()}), settings)
+    say(f"[green]✓[/] assets: {len(fetched)} files verified in {settings.raw_dir}")
+    built = {}
+    for name in dataset_configs:
+        built[name] = build(name, limit=limit, schema=schema, settings=settings)
+        b = built[name]
+        sizes = ", ".join(f"{k} {v:,}" for k, v in b.counts.items())
+        say(f"[green]✓[/] dataset {b.path.name}: {sizes} ({'built' if b.written else 'unchanged'})")
+    trained = []
+    for experiment, name in zip(experiments, run_config.experiments, strict=True):
+        with err_console.status(f"training {experiment.name} on {built[experiment.dataset].path.name}"):
+            result = train(name, dataset=built[experiment.dataset].path.name, settings=settings, schema=schema)
+            evaluate_run(result.run_id, settings=settings, schema=schema)
+        trained.append(result)
+        say(f"[green]✓[/] trained {experiment.name} in {result.fit_seconds:.1f} s (run {result.run_id})")
+    results = with_published(latest_runs([t.run_id for t in trained], settings=settings))
+    return RunOutcome(list(built.values()), trained, results)

@@ -1,0 +1,139 @@
+"""The label schema: tasks and their labels, loaded from YAML into typed objects.
+
+Every stage reads labels from here: the Label Studio config, the dataset features,
+the models' label sets and the reports. Nothing else in newslab spells a label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from newslab.errors import NewslabError
+from newslab.yamlio import load_model
+
+CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Label(_Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str
+    definition: str = Field(min_length=1)
+    hotkey: str | None = Field(default=None, max_length=1)
+    group: str | None = None
+    related: bool = True
+
+
+class Task(_Strict):
+    kind: Literal["single_label", "multi_label"]
+    description: str = ""
+    annotate: bool = True
+    needs_target: bool = False
+    ontology: str | None = None
+    group_task: str | None = None
+    derived_from: str | None = None
+    labels: tuple[Label, ...] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Task:
+        for attr in ("code", "hotkey"):
+            seen: set[str] = set()
+            for label in self.labels:
+                value = getattr(label, attr)
+                if value is None:
+                    continue
+                if value in seen:
+                    raise ValueError(f"duplicate label {attr} {value!r}")
+                seen.add(value)
+        return self
+
+    @property
+    def codes(self) -> list[str]:
+        return [label.code for label in self.labels]
+
+    @property
+    def multi_label(self) -> bool:
+        return self.kind == "multi_label"
+
+    def label(self, code: str) -> Label:
+        for label in self.labels:
+            if label.code == code:
+                return label
+        raise KeyError(code)
+
+
+class Target(_Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str
+    aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+class Schema(_Strict):
+    version: int = Field(ge=1)
+    tasks: dict[str, Task] = Field(min_length=1)
+    targets: tuple[Target, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self) -> Schema:
+        for name, task in self.tasks.items():
+            if not re.match(CODE_PATTERN, name):
+                raise ValueError(f"task name {name!r} must match {CODE_PATTERN}")
+            for ref in ("group_task", "derived_from"):
+                other = getattr(task, ref)
+                if other is not None and other not in self.tasks:
+                    raise ValueError(f"tasks.{name}.{ref}: unknown task {other!r}")
+            if task.group_task:
+                group_codes = set(self.tasks[task.group_task].codes)
+                for i, label in enumerate(task.labels):
+                    if label.group not in group_codes:
+                        raise ValueError(
+                            f"tasks.{name}.labels.{i}.group: {label.group!r} is not a label "
+                            f"of task {task.group_task!r}"
+                        )
+        codes = [t.code for t in self.targets]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"duplicate target codes: {', '.join(dupes)}")
+        return self
+
+    def task(self, name: str) -> Task:
+        try:
+            return self.tasks[name]
+        except KeyError:
+            known = ", ".join(sorted(self.tasks))
+            raise NewslabError(
+                f"unknown task {name!r}; the schema defines: {known}."
+            ) from None
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short content hash, logged with every model trained on this schema."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
+
+    def validate_labels(self, task_name: str, labels: list[str], where: str) -> None:
+        """Refuse labels the task does not define, naming ``where`` they came from."""
+        codes = set(self.task(task_name).codes)
+        unknown = [label for label in labels if label not in codes]
+        if unknown:
+            raise NewslabError(
+                f"{where}: unknown {task_name} label(s) {', '.join(map(repr, unknown))}; "
+                f"the schema allows {', '.join(sorted(codes))}.",
+                "Map the label in the dataset config or add it to the schema.",
+            )
+
+
+DEFAULT_SCHEMA_PATH = Path(__file__).with_name("labels.yaml")
+
+
+def load_schema(path: Path | str | None = None) -> Schema:
+    """Load and validate a schema file (the packaged default when ``path`` is None)."""
+    return load_model(Path(path) if path else DEFAULT_SCHEMA_PATH, Schema)

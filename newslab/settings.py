@@ -1,0 +1,60 @@
+"""Paths and settings, from one place.
+
+Defaults suit a checkout of the repository; each can be overridden by an
+environment variable ``NEWSLAB_<NAME>`` (e.g. ``NEWSLAB_DATA_DIR``). Secrets are
+never settings: they are read from the environment by the code that needs them.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSLAB_", extra="ignore")
+
+    project_dir: Path = PROJECT_DIR
+    data_dir: Path = PROJECT_DIR / "data"
+    #: A local copy of the external data; assets are copied from here when present.
+    mirror_dir: Path | None = PROJECT_DIR.parent / "shared"
+    schema_path: Path = PROJECT_DIR / "newslab" / "labels.yaml"
+    assets_manifest: Path = PROJECT_DIR / "assets.yaml"
+    configs_dir: Path = PROJECT_DIR / "configs"
+    #: MLflow tracking URI. Empty: ``MLFLOW_TRACKING_URI`` if set, else the
+    #: embedded SQLite store under data_dir.
+    tracking_uri: str = ""
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.data_dir / "datasets"
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.data_dir / "mlflow.db"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        return self.data_dir / "mlartifacts"
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        return (
+            self.tracking_uri
+            or os.environ.get("MLFLOW_TRACKING_URI", "")
+            or f"sqlite:///{self.mlflow_db.resolve()}"
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

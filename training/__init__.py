@@ -1,0 +1,1 @@
+"""Training stage: experiments defined by config files, models tracked in MLflow."""

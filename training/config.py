@@ -1,0 +1,60 @@
+"""Experiment configs: task, dataset, model and hyperparameters, validated before any training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from newslab.errors import NewslabError
+from newslab.settings import get_settings
+from newslab.yamlio import load_model, read_yaml
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TfidfLinearParams(_Strict):
+    """Word (and optionally character) TF-IDF features and a logistic regression."""
+
+    word_ngram_max: int = Field(2, ge=1, le=3)
+    char_ngrams: bool = False
+    min_df: int = Field(1, ge=1)
+    max_features: int | None = Field(200_000, ge=1)
+    C: float = Field(4.0, gt=0)
+    class_weight: Literal["balanced"] | None = None
+    max_iter: int = Field(2000, ge=10)
+
+
+class ModelConfig(_Strict):
+    #: tfidf_lr reads the text; tfidf_pair_lr reads the target (or headline) and the text.
+    type: Literal["tfidf_lr", "tfidf_pair_lr"]
+    params: TfidfLinearParams = TfidfLinearParams()
+
+
+class ExperimentConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    task: str
+    dataset: str
+    description: str = ""
+    model: ModelConfig
+    seed: int = 0
+
+
+def experiment_path(name_or_path: str | Path) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in {".yaml", ".yml"}:
+        return path
+    return get_settings().configs_dir / "experiments" / f"{name_or_path}.yaml"
+
+
+def load_experiment(name_or_path: str | Path) -> tuple[ExperimentConfig, dict]:
+    """The validated config and the raw mapping (logged to MLflow as an artifact)."""
+    path = experiment_path(name_or_path)
+    if not path.exists():
+        known = sorted(p.stem for p in (get_settings().configs_dir / "experiments").glob("*.yaml"))
+        raise NewslabError(f"{path}: no such experiment config.", f"Known: {', '.join(known)}.")
+    raw = read_yaml(path)
+    return load_model(path, ExperimentConfig, raw), raw

@@ -1,0 +1,87 @@
+"""Feature transformers of our own, for the stance models that read a target and a body.
+
+They are plain scikit-learn transformers, so pipelines stay serialisable with skops
+(their import paths are listed in ``TRUSTED_TYPES``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+
+def _unique(texts: pd.Series | list[str] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    values = np.asarray(list(texts), dtype=object)
+    return np.unique(values, return_inverse=True)
+
+
+class DedupTfidfVectorizer(TfidfVectorizer):
+    """A TfidfVectorizer that vectorises each distinct text once.
+
+    News stance sets pair one body with many headlines (FNC-1: 50k pairs, 1.7k
+    bodies); vectorising distinct bodies and indexing the rows is ~30x faster and
+    gives the same rows. IDF is computed over distinct texts.
+    """
+
+    def fit(self, raw_documents, y=None):  # type: ignore[no-untyped-def]
+        uniq, _ = _unique(raw_documents)
+        return super().fit(uniq)
+
+    def fit_transform(self, raw_documents, y=None):  # type: ignore[no-untyped-def]
+        uniq, inverse = _unique(raw_documents)
+        return super().fit_transform(uniq)[inverse]
+
+    def transform(self, raw_documents):  # type: ignore[no-untyped-def]
+        uniq, inverse = _unique(raw_documents)
+        return super().transform(uniq)[inverse]
+
+
+class PairSimilarity(TransformerMixin, BaseEstimator):
+    """Similarity features between a target (headline) column and a text (body) column.
+
+    Output columns: TF-IDF cosine similarity over a shared vocabulary, the share of
+    target words found in the text, and the same two over the text's first
+    ``lead_chars`` characters (news put the point of a story in its lead).
+    """
+
+    def __init__(self, target_column: str = "target", text_column: str = "text",
+                 lead_chars: int = 600) -> None:
+        self.target_column = target_column
+        self.text_column = text_column
+        self.lead_chars = lead_chars
+
+    def fit(self, X: pd.DataFrame, y=None):  # type: ignore[no-untyped-def]
+        self.vectorizer_ = DedupTfidfVectorizer(sublinear_tf=True, stop_words="english")
+        texts = pd.concat([X[self.target_column], X[self.text_column]], ignore_index=True)
+        self.vectorizer_.fit(texts.astype(str))
+        return self
+
+    def _pair_features(self, targets: pd.Series, texts: pd.Series) -> np.ndarray:
+        a = self.vectorizer_.transform(targets)
+        b = self.vectorizer_.transform(texts)
+        cosine = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+        a_bin = (a > 0).astype(np.float32)
+        b_bin = (b > 0).astype(np.float32)
+        shared = np.asarray(a_bin.multiply(b_bin).sum(axis=1)).ravel()
+        size = np.maximum(np.asarray(a_bin.sum(axis=1)).ravel(), 1.0)
+        return np.column_stack([cosine, shared / size])
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        targets = X[self.target_column].astype(str)
+        texts = X[self.text_column].astype(str)
+        lead = texts.str.slice(0, self.lead_chars)
+        return np.hstack([self._pair_features(targets, texts), self._pair_features(targets, lead)])
+
+    def get_feature_names_out(self, input_features=None):  # type: ignore[no-untyped-def]
+        return np.array(["cosine", "overlap", "lead_cosine", "lead_overlap"], dtype=object)
+
+
+TRUSTED_TYPES = [
+    f"{__name__}.DedupTfidfVectorizer",
+    f"{__name__}.PairSimilarity",
+]
+
+__all__ = ["TRUSTED_TYPES", "DedupTfidfVectorizer", "PairSimilarity", "sparse"]

@@ -1,0 +1,52 @@
+"""Model builders: a config's ``model`` section to an unfitted scikit-learn pipeline.
+
+Every model takes a pandas DataFrame (``text``, and ``target`` for pair models)
+and predicts label codes of the schema.
+"""
+
+from __future__ import annotations
+
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from newslab.schema import Task
+from training.config import ModelConfig, TfidfLinearParams
+from training.features import DedupTfidfVectorizer, PairSimilarity
+
+
+def input_columns(model: ModelConfig) -> list[str]:
+    return ["target", "text"] if model.type == "tfidf_pair_lr" else ["text"]
+
+
+def _text_features(p: TfidfLinearParams) -> FeatureUnion | DedupTfidfVectorizer:
+    word = DedupTfidfVectorizer(
+        ngram_range=(1, p.word_ngram_max), min_df=p.min_df, max_features=p.max_features,
+        sublinear_tf=True, strip_accents="unicode",
+    )
+    if not p.char_ngrams:
+        return word
+    char = DedupTfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 5), min_df=max(p.min_df, 2),
+        max_features=p.max_features, sublinear_tf=True,
+    )
+    return FeatureUnion([("word", word), ("char", char)])
+
+
+def build_model(model: ModelConfig, task: Task, seed: int) -> Pipeline:
+    p = model.params
+    columns = [("text", _text_features(p), "text")]
+    if model.type == "tfidf_pair_lr":
+        columns += [
+            ("target", _text_features(p), "target"),
+            ("similarity", Pipeline([("pair", PairSimilarity()), ("scale", StandardScaler())]),
+             ["target", "text"]),
+        ]
+    classifier = LogisticRegression(
+        C=p.C, class_weight=p.class_weight, max_iter=p.max_iter, random_state=seed
+    )
+    if task.multi_label:
+        classifier = OneVsRestClassifier(classifier)
+    return Pipeline([("features", ColumnTransformer(columns)), ("classifier", classifier)])

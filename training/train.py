@@ -1,0 +1,180 @@
+"""Train one experiment: load its dataset, fit the model, log everything to MLflow.
+
+The run holds what makes it comparable and reproducible: params under the same
+names for every run, the dataset inputs with their fingerprints, the schema
+version, the git commit, the config, the test predictions and the model
+(skops, with signature and input example). Metrics are computed from the logged
+predictions by the eval stage (``eval.evaluate.evaluate_run``).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from datasets import Dataset
+from sklearn.preprocessing import MultiLabelBinarizer
+
+from dataset.build import dataset_path, load
+from newslab.errors import NewslabError
+from newslab.schema import Schema, Task, load_schema
+from newslab.settings import Settings, get_settings
+from training import features, tracking
+from training.config import ExperimentConfig, load_experiment
+from training.models import build_model, input_columns
+
+PREDICTIONS = "predictions/test.parquet"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_id: str
+    experiment: str
+    name: str
+    dataset: str
+    model_uri: str
+    fit_seconds: float
+
+
+def _frame(split: Dataset, columns: list[str]) -> pd.DataFrame:
+    return split.select_columns(columns).to_pandas()
+
+
+def _gold(split: Dataset, task: Task) -> list:
+    column = "labels" if task.multi_label else "label"
+    names = task.codes
+    values = split[column]
+    if task.multi_label:
+        return [[names[i] for i in row] for row in values]
+    return [names[i] for i in values]
+
+
+def check_dataset(config: ExperimentConfig, meta: dict, splits: list[str], path: Path) -> None:
+    if meta["task"] != config.task:
+        raise NewslabError(
+            f"{path}: dataset is for task {meta['task']!r}, the experiment {config.name!r} "
+            f"is for {config.task!r}."
+        )
+    for split in ("train", "test"):
+        if split not in splits:
+            raise NewslabError(f"{path}: dataset has no {split!r} split (has {', '.join(splits)}).")
+
+
+def _requirements() -> list[str]:
+    reqs = []
+    for dist in ("scikit-learn", "skops", "numpy", "scipy", "pandas"):
+        try:
+            reqs.append(f"{dist}=={md.version(dist)}")
+        except md.PackageNotFoundError:
+            continue
+    return reqs
+
+
+def _log_params(config: ExperimentConfig, meta: dict, schema: Schema, sizes: dict[str, int]) -> None:
+    import mlflow
+
+    params = {
+        "task": config.task,
+        "model.type": config.model.type,
+        "seed": config.seed,
+        "dataset.name": meta["name"],
+        "dataset.fingerprint": meta["fingerprint"],
+        "dataset.limit": meta.get("limit"),
+        "schema.version": schema.version,
+    }
+    params.update({f"model.{k}": v for k, v in config.model.params.model_dump().items()})
+    params.update({f"dataset.{split}_size": n for split, n in sizes.items()})
+    mlflow.log_params(params)
+
+
+def train(
+    experiment: str | Path, dataset: str | None = None, settings: Settings | None = None,
+    schema: Schema | None = None,
+) -> TrainResult:
+    """Train the experiment config ``experiment`` (a name under configs/experiments or a path).
+
+    ``dataset`` overrides the built dataset to use (e.g. ``fnc1_n200`` for a slice).
+    """
+    settings = settings or get_settings()
+    schema = schema or load_schema(settings.schema_path)
+    config, raw_config = load_experiment(experiment)
+    task = schema.task(config.task)
+    path = dataset_path(dataset or config.dataset, settings)
+    ds, meta = load(path)
+    check_dataset(config, meta, list(ds.keys()), path)
+    tracking.connect(settings)  # fails here, before training, if a server is down
+
+    import mlflow
+
+    columns = input_columns(config.model)
+    x_train, x_test = _frame(ds["train"], columns), _frame(ds["test"], columns)
+    y_train, y_test = _gold(ds["train"], task), _gold(ds["test"], task)
+    binarizer = MultiLabelBinarizer(classes=task.codes) if task.multi_label else None
+    fit_target = binarizer.fit_transform(y_train) if binarizer else y_train
+
+    model = build_model(config.model, task, config.seed)
+    started = time.perf_counter()
+    model.fit(x_train, fit_target)
+    fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    predicted = model.predict(x_test)
+    predict_seconds = time.perf_counter() - started
+    proba = model.predict_proba(x_test)
+
+    classes = task.codes if binarizer else list(model.classes_)
+    predictions = pd.DataFrame({"id": list(ds["test"]["id"])})
+    if binarizer:
+        predictions["gold"] = y_test
+        predictions["pred"] = [list(row) for row in binarizer.inverse_transform(np.asarray(predicted))]
+    else:
+        predictions["gold"] = y_test
+        predictions["pred"] = list(predicted)
+    for i, label in enumerate(classes):
+        predictions[f"proba_{label}"] = proba[:, i]
+
+    name = tracking.experiment_name(config.task, meta["name"])
+    tracking.ensure_experiment(name, settings)
+    tags = {
+        "newslab.experiment": config.name,
+        "newslab.task": config.task,
+        "newslab.dataset": meta["name"],
+        "newslab.dataset_path": str(path),
+        "newslab.schema_fingerprint": schema.fingerprint,
+        "mlflow.source.git.commit": tracking.git_commit(settings.project_dir),
+    }
+    with mlflow.start_run(run_name=config.name, tags=tags) as run:
+        _log_params(config, meta, schema, {s: len(ds[s]) for s in ds})
+        for split in ds:
+            source = mlflow.data.from_pandas(
+                ds[split].select_columns([c for c in ds[split].column_names if c != "text"]).to_pandas(),
+                source=str(path / "parquet" / f"{split}.parquet"),
+                name=f"{meta['name']}/{split}",
+                digest=meta["fingerprint"],
+            )
+            mlflow.log_input(source, context=split, tags={"fingerprint": meta["fingerprint"]})
+        mlflow.log_dict(raw_config, "config/experiment.yaml")
+        mlflow.log_dict({"task": config.task, "labels": task.codes}, "config/labels.json")
+        mlflow.log_metrics({
+            "fit_seconds": fit_seconds,
+            "predict_items_per_second": len(x_test) / max(predict_seconds, 1e-9),
+        })
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / Path(PREDICTIONS).name
+            predictions.to_parquet(out, index=False)
+            mlflow.log_artifact(str(out), artifact_path=str(Path(PREDICTIONS).parent))
+        example = x_train.head(2).copy()
+        example["text"] = example["text"].str.slice(0, 300)
+        signature = mlflow.models.infer_signature(example, model.predict(example))
+        info = mlflow.sklearn.log_model(
+            model, name="model", serialization_format="skops",
+            skops_trusted_types=features.TRUSTED_TYPES,
+            signature=signature, input_example=example,
+            pip_requirements=_requirements(),
+            code_paths=[str(Path(features.__file__).parent)],
+        )
+    return TrainResult(run.info.run_id, name, config.name, meta["name"], info.model_uri, fit_seconds)
