@@ -13,6 +13,8 @@ app = typer.Typer(help="Annotation in Label Studio, configured from the label sc
 
 
 @app.command("config")
-def config_cmd(task: str = typer.Argument(..., help="An annotated task of the schema, e.g. stance or event_type.")) -> None:
+def config_cmd(
+    task: str = typer.Argument(..., help="An annotated task of the schema, e.g. stance or event_type."),
+) -> None:
     """Print the Label Studio labeling config (XML) generated from the schema for TASK."""
     console.print(label_config(load_schema(get_settings().schema_path), task), markup=False)

@@ -28,9 +28,13 @@ def label_config(schema: Schema, task_name: str, instructions: str | None = None
     ET.SubElement(view, "Text", name="text", value="$text", granularity="word")
     ET.SubElement(view, "Header", value=task.description.strip(), size="6")
     choices = ET.SubElement(
-        view, "Choices", name=task_name, toName="text",
+        view,
+        "Choices",
+        name=task_name,
+        toName="text",
         choice="multiple" if task.multi_label else "single-radio",
-        showInline="false", required="false" if task.multi_label else "true",
+        showInline="false",
+        required="false" if task.multi_label else "true",
     )
     for label in task.labels:
         attrs = {"value": label.name, "alias": label.code, "hint": label.definition.strip()}

@@ -1,1 +1,1 @@
-"""Dataset stage: labelled items (from Label Studio exports or external sets) to a Hugging Face DatasetDict."""
+"""Dataset stage: labelled items (Label Studio exports, external sets) to a Hugging Face DatasetDict."""

@@ -63,9 +63,7 @@ def label_column(task: Task) -> str:
     return "labels" if task.multi_label else "label"
 
 
-def map_labels(
-    items: Iterable[LabeledItem], config: DatasetConfig, schema: Schema
-) -> list[LabeledItem]:
+def map_labels(items: Iterable[LabeledItem], config: DatasetConfig, schema: Schema) -> list[LabeledItem]:
     """Apply the config's label map and refuse labels the schema does not know, naming the item."""
     task = schema.task(config.task)
     codes = set(task.codes)
@@ -118,7 +116,7 @@ def to_dataset_dict(items: list[LabeledItem], task: Task) -> DatasetDict:
     column = label_column(task)
     splits: dict[str, Dataset] = {}
     present = {item.split for item in items}
-    for split in sorted(present, key=lambda s: (SPLIT_ORDER + (s,)).index(s)):
+    for split in sorted(present, key=lambda s: (*SPLIT_ORDER, s).index(s)):
         rows = [item for item in items if item.split == split]
         data = {
             "id": [i.id for i in rows],
@@ -165,8 +163,11 @@ def _write_atomically(ds: DatasetDict, meta: dict, dest: Path) -> None:
 
 
 def build(
-    name: str, limit: int | None = None, seed: int = 0,
-    schema: Schema | None = None, settings: Settings | None = None,
+    name: str,
+    limit: int | None = None,
+    seed: int = 0,
+    schema: Schema | None = None,
+    settings: Settings | None = None,
 ) -> BuiltDataset:
     """Import a dataset by its config name, map its labels onto the schema and save it."""
     settings = settings or get_settings()
@@ -211,7 +212,5 @@ def load(path: Path) -> tuple[DatasetDict, dict]:
     """Load a built dataset and its metadata; a clear error when it is not there."""
     meta = read_meta(path)
     if meta is None or not (path / "hf").exists():
-        raise NewslabError(
-            f"{path}: no built dataset here.", "Run `newslab dataset build NAME` first."
-        )
+        raise NewslabError(f"{path}: no built dataset here.", "Run `newslab dataset build NAME` first.")
     return load_from_disk(str(path / "hf")), meta

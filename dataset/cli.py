@@ -9,7 +9,10 @@ from dataset.build import build, dataset_path, load
 from newslab.console import console, err_console
 from newslab.settings import get_settings
 
-app = typer.Typer(help="Build Hugging Face datasets whose features come from the label schema.", no_args_is_help=True)
+app = typer.Typer(
+    help="Build Hugging Face datasets whose features come from the label schema.",
+    no_args_is_help=True,
+)
 
 
 @app.command("build")
@@ -28,7 +31,9 @@ def build_cmd(
 
 
 @app.command("show")
-def show_cmd(name: str = typer.Argument(..., help="A built dataset (a folder under data/datasets).")) -> None:
+def show_cmd(
+    name: str = typer.Argument(..., help="A built dataset (a folder under data/datasets)."),
+) -> None:
     """Print a built dataset's splits, features and label distribution."""
     ds, meta = load(dataset_path(name))
     console.print(f"[bold]{name}[/] task {meta['task']}, fingerprint {meta['fingerprint']}")

@@ -8,7 +8,8 @@ from newslab.cligroup import DefaultCommandGroup
 from newslab.console import console
 
 app = typer.Typer(
-    cls=DefaultCommandGroup, no_args_is_help=True,
+    cls=DefaultCommandGroup,
+    no_args_is_help=True,
     help="Evaluate runs logged in MLflow: `newslab eval RUN...`, `newslab eval results`.",
 )
 

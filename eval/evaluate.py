@@ -36,7 +36,9 @@ def base_dataset_name(name: str) -> str:
     return stem if sep and tail.isdigit() else name
 
 
-def compute_metrics(predictions: pd.DataFrame, task_name: str, dataset: str, schema: Schema) -> dict[str, float]:
+def compute_metrics(
+    predictions: pd.DataFrame, task_name: str, dataset: str, schema: Schema
+) -> dict[str, float]:
     task = schema.task(task_name)
     gold, pred = list(predictions["gold"]), list(predictions["pred"])
     if task.multi_label:
@@ -47,14 +49,15 @@ def compute_metrics(predictions: pd.DataFrame, task_name: str, dataset: str, sch
         unrelated = [label.code for label in task.labels if not label.related]
         if len(unrelated) != 1:
             raise NewslabError(
-                f"schema: task {task_name!r} needs exactly one label with `related: false` "
-                "for the FNC score."
+                f"schema: task {task_name!r} needs exactly one label with `related: false` for the FNC score."
             )
         metrics["fnc_score"] = fnc_score(gold, pred, unrelated=unrelated[0])
     return metrics
 
 
-def evaluate_run(run_id: str, settings: Settings | None = None, schema: Schema | None = None) -> dict[str, float]:
+def evaluate_run(
+    run_id: str, settings: Settings | None = None, schema: Schema | None = None
+) -> dict[str, float]:
     """Compute the run's test metrics and log them to it as ``test_<metric>``."""
     settings = settings or get_settings()
     schema = schema or load_schema(settings.schema_path)

@@ -58,9 +58,15 @@ def multi_label_metrics(
         "hamming_loss": float(hamming_loss(y_true, y_pred)),
         "micro_f1": float(f1_score(y_true, y_pred, average="micro", zero_division=0)),
         "macro_f1": float(
-            f1_score(y_true[:, y_true.any(axis=0)], y_pred[:, y_true.any(axis=0)],
-                     average="macro", zero_division=0)
-        ) if y_true.any() else 0.0,
+            f1_score(
+                y_true[:, y_true.any(axis=0)],
+                y_pred[:, y_true.any(axis=0)],
+                average="macro",
+                zero_division=0,
+            )
+        )
+        if y_true.any()
+        else 0.0,
     }
     per_label = f1_score(y_true, y_pred, average=None, zero_division=0)
     support = y_true.sum(axis=0)
@@ -68,4 +74,3 @@ def multi_label_metrics(
         metrics[f"f1_{label}"] = float(per_label[i])
         metrics[f"support_{label}"] = float(support[i])
     return metrics
-

@@ -30,8 +30,10 @@ def latest_runs(run_ids: list[str] | None = None, settings: Settings | None = No
     import mlflow
 
     runs = mlflow.search_runs(
-        search_all_experiments=True, filter_string="tags.`newslab.task` != ''",
-        order_by=["attributes.start_time DESC"], output_format="list",
+        search_all_experiments=True,
+        filter_string="tags.`newslab.task` != ''",
+        order_by=["attributes.start_time DESC"],
+        output_format="list",
     )
     rows: list[ResultRow] = []
     seen: set[tuple[str, str]] = set()
@@ -44,11 +46,15 @@ def latest_runs(run_ids: list[str] | None = None, settings: Settings | None = No
         if (not run_ids and key in seen) or not any(k.startswith(PREFIX) for k in metrics):
             continue
         seen.add(key)
-        rows.append(ResultRow(
-            dataset=tags["newslab.dataset"], system=tags["newslab.experiment"],
-            metrics={k[len(PREFIX):]: v for k, v in metrics.items() if k.startswith(PREFIX)},
-            source=run.info.run_id, ours=True,
-        ))
+        rows.append(
+            ResultRow(
+                dataset=tags["newslab.dataset"],
+                system=tags["newslab.experiment"],
+                metrics={k[len(PREFIX) :]: v for k, v in metrics.items() if k.startswith(PREFIX)},
+                source=run.info.run_id,
+                ours=True,
+            )
+        )
     return rows
 
 
@@ -95,7 +101,10 @@ def render(rows: list[ResultRow]) -> Table:
                 notes.append(row.source)
             source = f"published [{notes.index(row.source) + 1}]"
         table.add_row(
-            row.dataset if row.dataset != last else "", row.system, *cells, source,
+            row.dataset if row.dataset != last else "",
+            row.system,
+            *cells,
+            source,
             style="bold" if row.ours else "dim",
         )
         last = row.dataset

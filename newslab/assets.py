@@ -88,14 +88,15 @@ def asset_path(asset: str, file: str, settings: Settings | None = None) -> Path:
     """Where a fetched file lives; a clear error if it has not been fetched."""
     path = asset_dir(asset, settings) / file
     if not path.is_file():
-        raise NewslabError(
-            f"{path}: asset file missing.", f"Run `newslab assets fetch {asset}` first."
-        )
+        raise NewslabError(f"{path}: asset file missing.", f"Run `newslab assets fetch {asset}` first.")
     return path
 
 
 def _copy_verified(
-    read: Callable[[], bytes], dest: Path, expected: str, origin: str,
+    read: Callable[[], bytes],
+    dest: Path,
+    expected: str,
+    origin: str,
     advance: Callable[[int], None] | None,
 ) -> None:
     """Stream chunks into a temp file next to ``dest``; rename only if the hash matches."""
@@ -124,7 +125,9 @@ def _copy_verified(
 
 
 def fetch_file(
-    asset: Asset, file: AssetFile, settings: Settings | None = None,
+    asset: Asset,
+    file: AssetFile,
+    settings: Settings | None = None,
     advance: Callable[[int], None] | None = None,
 ) -> FetchResult:
     settings = settings or get_settings()
@@ -180,7 +183,8 @@ def source_size(file: AssetFile, settings: Settings | None = None) -> int | None
 
 
 def fetch(
-    names: list[str] | None = None, settings: Settings | None = None,
+    names: list[str] | None = None,
+    settings: Settings | None = None,
     manifest: Manifest | None = None,
 ) -> list[FetchResult]:
     """Fetch the named assets (all when ``names`` is empty) into ``data/raw``."""
@@ -194,9 +198,7 @@ def fetch(
         for asset in assets:
             for file in asset.files:
                 task = bar.add_task(f"{asset.name}/{file.name}", total=source_size(file, settings))
-                results.append(
-                    fetch_file(asset, file, settings, lambda n, t=task: bar.advance(t, n))
-                )
+                results.append(fetch_file(asset, file, settings, lambda n, t=task: bar.advance(t, n)))
                 bar.remove_task(task)
     return results
 
@@ -214,4 +216,3 @@ def verify(settings: Settings | None = None, manifest: Manifest | None = None) -
             else:
                 report[str(path)] = "ok" if sha256_of(path) == file.sha256 else "mismatch"
     return report
-

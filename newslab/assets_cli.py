@@ -13,7 +13,9 @@ app = typer.Typer(help="External data: fetch it into data/raw and check its chec
 
 
 @app.command("fetch")
-def fetch_cmd(names: list[str] = typer.Argument(None, help="Assets to fetch (default: all).")) -> None:
+def fetch_cmd(
+    names: list[str] = typer.Argument(None, help="Assets to fetch (default: all)."),
+) -> None:
     """Copy assets from the local mirror (or download them), verifying each sha256."""
     results = assets.fetch(names or None)
     table = Table("asset", "file", "status")

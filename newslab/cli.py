@@ -9,18 +9,18 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
-import typer  # noqa: E402
+import typer
 
-from annotation.cli import app as annotate_app  # noqa: E402
-from corpus.cli import app as corpus_app  # noqa: E402
-from dataset.cli import app as dataset_app  # noqa: E402
-from eval.cli import app as eval_app  # noqa: E402
-from newslab.assets_cli import app as assets_app  # noqa: E402
-from newslab.console import console, err_console  # noqa: E402
-from newslab.errors import NewslabError  # noqa: E402
-from newslab.schema import load_schema  # noqa: E402
-from newslab.settings import get_settings  # noqa: E402
-from training.cli import app as train_app  # noqa: E402
+from annotation.cli import app as annotate_app
+from corpus.cli import app as corpus_app
+from dataset.cli import app as dataset_app
+from eval.cli import app as eval_app
+from newslab.assets_cli import app as assets_app
+from newslab.console import console, err_console
+from newslab.errors import NewslabError
+from newslab.schema import load_schema
+from newslab.settings import get_settings
+from training.cli import app as train_app
 
 app = typer.Typer(
     name="newslab",
@@ -53,13 +53,19 @@ def run_cmd(
 
 
 @app.command("schema")
-def schema_cmd(path: Path = typer.Argument(None, help="A schema file (default: the project's).")) -> None:
+def schema_cmd(
+    path: Path = typer.Argument(None, help="A schema file (default: the project's)."),
+) -> None:
     """Validate the label schema and print its tasks and labels."""
     schema = load_schema(path or get_settings().schema_path)
     for name, task in schema.tasks.items():
-        console.print(f"[bold]{name}[/] ({task.kind}{', derived' if not task.annotate else ''}): "
-                      + ", ".join(task.codes))
-    console.print(f"{len(schema.targets)} targets; schema version {schema.version}, fingerprint {schema.fingerprint}")
+        console.print(
+            f"[bold]{name}[/] ({task.kind}{', derived' if not task.annotate else ''}): "
+            + ", ".join(task.codes)
+        )
+    console.print(
+        f"{len(schema.targets)} targets; schema version {schema.version}, fingerprint {schema.fingerprint}"
+    )
 
 
 def main() -> None:

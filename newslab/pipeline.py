@@ -56,7 +56,9 @@ def run(config: Path | None = None, limit: int | None = None, settings: Settings
     trained = []
     for experiment, name in zip(experiments, run_config.experiments, strict=True):
         with err_console.status(f"training {experiment.name} on {built[experiment.dataset].path.name}"):
-            result = train(name, dataset=built[experiment.dataset].path.name, settings=settings, schema=schema)
+            result = train(
+                name, dataset=built[experiment.dataset].path.name, settings=settings, schema=schema
+            )
             evaluate_run(result.run_id, settings=settings, schema=schema)
         trained.append(result)
         say(f"[green]✓[/] trained {experiment.name} in {result.fit_seconds:.1f} s (run {result.run_id})")

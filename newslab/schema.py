@@ -110,9 +110,7 @@ class Schema(_Strict):
             return self.tasks[name]
         except KeyError:
             known = ", ".join(sorted(self.tasks))
-            raise NewslabError(
-                f"unknown task {name!r}; the schema defines: {known}."
-            ) from None
+            raise NewslabError(f"unknown task {name!r}; the schema defines: {known}.") from None
 
     @cached_property
     def fingerprint(self) -> str:

@@ -47,8 +47,9 @@ class PairSimilarity(TransformerMixin, BaseEstimator):
     ``lead_chars`` characters (news put the point of a story in its lead).
     """
 
-    def __init__(self, target_column: str = "target", text_column: str = "text",
-                 lead_chars: int = 600) -> None:
+    def __init__(
+        self, target_column: str = "target", text_column: str = "text", lead_chars: int = 600
+    ) -> None:
         self.target_column = target_column
         self.text_column = text_column
         self.lead_chars = lead_chars

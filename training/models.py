@@ -23,14 +23,20 @@ def input_columns(model: ModelConfig) -> list[str]:
 
 def _text_features(p: TfidfLinearParams) -> FeatureUnion | DedupTfidfVectorizer:
     word = DedupTfidfVectorizer(
-        ngram_range=(1, p.word_ngram_max), min_df=p.min_df, max_features=p.max_features,
-        sublinear_tf=True, strip_accents="unicode",
+        ngram_range=(1, p.word_ngram_max),
+        min_df=p.min_df,
+        max_features=p.max_features,
+        sublinear_tf=True,
+        strip_accents="unicode",
     )
     if not p.char_ngrams:
         return word
     char = DedupTfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 5), min_df=max(p.min_df, 2),
-        max_features=p.max_features, sublinear_tf=True,
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        min_df=max(p.min_df, 2),
+        max_features=p.max_features,
+        sublinear_tf=True,
     )
     return FeatureUnion([("word", word), ("char", char)])
 
@@ -41,8 +47,11 @@ def build_model(model: ModelConfig, task: Task, seed: int) -> Pipeline:
     if model.type == "tfidf_pair_lr":
         columns += [
             ("target", _text_features(p), "target"),
-            ("similarity", Pipeline([("pair", PairSimilarity()), ("scale", StandardScaler())]),
-             ["target", "text"]),
+            (
+                "similarity",
+                Pipeline([("pair", PairSimilarity()), ("scale", StandardScaler())]),
+                ["target", "text"],
+            ),
         ]
     classifier = LogisticRegression(
         C=p.C, class_weight=p.class_weight, max_iter=p.max_iter, random_state=seed

@@ -93,7 +93,9 @@ def _log_params(config: ExperimentConfig, meta: dict, schema: Schema, sizes: dic
 
 
 def train(
-    experiment: str | Path, dataset: str | None = None, settings: Settings | None = None,
+    experiment: str | Path,
+    dataset: str | None = None,
+    settings: Settings | None = None,
     schema: Schema | None = None,
 ) -> TrainResult:
     """Train the experiment config ``experiment`` (a name under configs/experiments or a path).
@@ -159,10 +161,12 @@ def train(
             mlflow.log_input(source, context=split, tags={"fingerprint": meta["fingerprint"]})
         mlflow.log_dict(raw_config, "config/experiment.yaml")
         mlflow.log_dict({"task": config.task, "labels": task.codes}, "config/labels.json")
-        mlflow.log_metrics({
-            "fit_seconds": fit_seconds,
-            "predict_items_per_second": len(x_test) / max(predict_seconds, 1e-9),
-        })
+        mlflow.log_metrics(
+            {
+                "fit_seconds": fit_seconds,
+                "predict_items_per_second": len(x_test) / max(predict_seconds, 1e-9),
+            }
+        )
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / Path(PREDICTIONS).name
             predictions.to_parquet(out, index=False)
@@ -171,9 +175,12 @@ def train(
         example["text"] = example["text"].str.slice(0, 300)
         signature = mlflow.models.infer_signature(example, model.predict(example))
         info = mlflow.sklearn.log_model(
-            model, name="model", serialization_format="skops",
+            model,
+            name="model",
+            serialization_format="skops",
             skops_trusted_types=features.TRUSTED_TYPES,
-            signature=signature, input_example=example,
+            signature=signature,
+            input_example=example,
             pip_requirements=_requirements(),
             code_paths=[str(Path(features.__file__).parent)],
         )

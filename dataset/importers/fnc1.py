@@ -36,7 +36,9 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
 def read(directory: Path, config: DatasetConfig) -> Iterator[LabeledItem]:
     for split, prefix in SPLITS.items():
         bodies_path = directory / f"{prefix}_bodies.csv"
-        bodies = {row["Body ID"]: row["articleBody"] for _, row in _rows(bodies_path, ("Body ID", "articleBody"))}
+        bodies = {
+            row["Body ID"]: row["articleBody"] for _, row in _rows(bodies_path, ("Body ID", "articleBody"))
+        }
         stances_path = directory / f"{prefix}_stances.csv"
         for index, (line, row) in enumerate(_rows(stances_path, ("Headline", "Body ID", "Stance"))):
             body_id = row["Body ID"]

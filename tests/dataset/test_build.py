@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from datasets import ClassLabel, List
+
+from dataset import build as build_mod
+from dataset.build import (
+    build,
+    features_for,
+    fingerprint,
+    load,
+    map_labels,
+    subsample,
+    to_dataset_dict,
+)
+from dataset.config import load_dataset_config
+from dataset.records import LabeledItem
+from newslab.errors import NewslabError
+from newslab.schema import load_schema
+from newslab.settings import Settings
+
+SCHEMA = load_schema()
+
+
+def _item(i: int, label: str = "agree", split: str = "train") -> LabeledItem:
+    return LabeledItem(
+        id=f"x{i}", text=f"text {i}", labels=(label,), split=split, article_id=f"a{i}", target="t"
+    )
+
+
+def test_features_come_from_the_schema() -> None:
+    stance = features_for(SCHEMA.task("stance"))
+    assert isinstance(stance["label"], ClassLabel)
+    assert stance["label"].names == SCHEMA.task("stance").codes
+    events = features_for(SCHEMA.task("event_type"))
+    assert isinstance(events["labels"], List)
+    assert events["labels"].feature.names == SCHEMA.task("event_type").codes
+
+
+def test_label_map_and_unknown_label_names_the_item() -> None:
+    config = load_dataset_config("fnc1")
+    mapped = map_labels([_item(1, "agree"), _item(2, "discuss")], config, SCHEMA)
+    assert [i.labels for i in mapped] == [("favor",), ("neutral",)]
+    with pytest.raises(NewslabError) as err:
+        map_labels([_item(1), _item(7, "sarcastic")], config, SCHEMA)
+    assert "item x7" in err.value.message and "'sarcastic'" in err.value.message
+
+
+def test_multi_label_dataset_round_trip() -> None:
+    task = SCHEMA.task("event_type")
+    items = [
+        LabeledItem(id="e1", text="t", labels=("AGREE", "ASSAULT"), split="train", article_id="e1"),
+        LabeledItem(id="e2", text="t", labels=(), split="train", article_id="e2"),
+    ]
+    ds = to_dataset_dict(items, task)
+    names = ds["train"].features["labels"].feature.names
+    assert [[names[i] for i in row] for row in ds["train"]["labels"]] == [["AGREE", "ASSAULT"], []]
+
+
+def test_subsample_is_seeded_and_per_split() -> None:
+    items = [_item(i, split="train") for i in range(50)] + [_item(100 + i, split="test") for i in range(5)]
+    a, b = subsample(items, 10, seed=1), subsample(items, 10, seed=1)
+    assert a == b
+    assert sum(i.split == "train" for i in a) == 10 and sum(i.split == "test" for i in a) == 5
+    assert subsample(items, 10, seed=2) != a
+
+
+def test_fingerprint_changes_only_with_content() -> None:
+    task = SCHEMA.task("stance")
+    items = [_item(1, "favor"), _item(2, "against")]
+    assert fingerprint(items, task, SCHEMA) == fingerprint(list(reversed(items)), task, SCHEMA)
+    assert fingerprint(items, task, SCHEMA) != fingerprint(
+        [_item(1, "favor"), _item(2, "neutral")], task, SCHEMA
+    )
+
+
+def test_build_real_cameo_is_idempotent_and_atomic(
+    settings: Settings, shared: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newslab.assets import fetch
+
+    fetch(["cameo_pentacode"])
+    first = build("cameo_pentacode")
+    assert first.written and first.counts == {"train": 1349, "test": 451}
+    ds, meta = load(first.path)
+    assert ds["test"].features["label"].names == SCHEMA.task("event_quad").codes
+    assert meta["fingerprint"] == first.fingerprint
+    assert sum(meta["label_distribution"]["train"].values()) == 1349
+    assert (first.path / "parquet" / "train.parquet").is_file()
+
+    again = build("cameo_pentacode")
+    assert not again.written and again.fingerprint == first.fingerprint
+
+    # An interrupted rebuild (here: a crash while writing Parquet) leaves the old dataset intact.
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_mod.Dataset, "to_parquet", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build("cameo_pentacode", limit=100)  # a different dataset dir: must not be left half-made
+    assert not (settings.datasets_dir / "cameo_pentacode_n100").exists()
+    meta_path = first.path / "newslab.json"
+    meta_path.write_text(json.dumps({**meta, "fingerprint": "stale"}))  # force a rewrite
+    with pytest.raises(KeyboardInterrupt):
+        build("cameo_pentacode")
+    ds2, meta2 = load(first.path)
+    assert meta2["fingerprint"] == "stale" and len(ds2["train"]) == 1349
+    assert [p.name for p in settings.datasets_dir.iterdir() if p.name.startswith(".")] == []
+
+
+def test_load_missing_dataset_says_what_to_run(settings: Settings) -> None:
+    with pytest.raises(NewslabError, match="newslab dataset build"):
+        load(settings.datasets_dir / "nothing")
