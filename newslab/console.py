@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,8 +16,15 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+def _console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = max(console.width, 120)  # logs and pipes: do not squeeze tables into 80 columns
+    return console
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 
 @contextmanager
