@@ -1,0 +1,300 @@
+"""The corpus store: Parquet shards of articles, MinHash shards, clusters and a manifest.
+
+Layout under ``data/corpus/``::
+
+    manifest.json            schema version, shards, counts, languages, sources, content hash
+    articles/<run>.parquet   the articles of one ingest run
+    minhash/<run>.arrow      their MinHash signatures and LSH band hashes (Arrow IPC, memory-mapped)
+    clusters.parquet         near-duplicate cluster of every article
+    rejects/<run>.jsonl      what an ingest run could not use, and why
+
+A run writes its shards to temporary files and renames them; the manifest is
+replaced last, so an interrupted run leaves the store as it was. Shards that no
+manifest lists are removed by the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus.dedup import DedupParams, cluster
+from corpus.records import Article, Reject
+from newslab.errors import NewslabError
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+
+ARTICLE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("key", pa.uint64()),
+        ("title", pa.string()),
+        ("text", pa.string()),
+        ("lang", pa.string()),
+        ("lang_score", pa.float32()),
+        ("source", pa.string()),
+        ("url", pa.string()),
+        ("published", pa.string()),
+        ("licence", pa.string()),
+        ("attribution", pa.string()),
+        ("author", pa.string()),
+        ("word_count", pa.int32()),
+        ("source_file", pa.string()),
+        ("source_line", pa.int32()),
+        ("sentence_starts", pa.list_(pa.int32())),
+    ]
+)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+class KeyIndex:
+    """Set membership for 64-bit article keys in 8 bytes a key (a sorted array plus a small buffer)."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.base = np.unique(keys.astype(np.uint64))
+        self.pending: set[int] = set()
+
+    def __contains__(self, key: int) -> bool:
+        if key in self.pending:
+            return True
+        i = np.searchsorted(self.base, key)
+        return bool(i < len(self.base) and self.base[i] == key)
+
+    def add(self, key: int) -> None:
+        self.pending.add(key)
+        if len(self.pending) >= 100_000:
+            self.base = np.union1d(self.base, np.fromiter(self.pending, dtype=np.uint64))
+            self.pending.clear()
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.manifest = self._read_manifest()
+
+    # -- reading ---------------------------------------------------------
+    def _read_manifest(self) -> dict:
+        path = self.root / MANIFEST
+        if not path.exists():
+            return {"schema_version": SCHEMA_VERSION, "runs": [], "count": 0}
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise NewslabError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}).") from None
+        if manifest.get("schema_version") != SCHEMA_VERSION:
+            raise NewslabError(
+                f"{path}: corpus schema version {manifest.get('schema_version')} "
+                f"(this newslab reads version {SCHEMA_VERSION})."
+            )
+        return manifest
+
+    @property
+    def article_files(self) -> list[Path]:
+        return [self.root / run["articles"] for run in self.manifest["runs"]]
+
+    @property
+    def minhash_files(self) -> list[Path]:
+        return [self.root / run["minhash"] for run in self.manifest["runs"]]
+
+    def __len__(self) -> int:
+        return int(self.manifest["count"])
+
+    def column(self, name: str) -> np.ndarray:
+        parts = [pq.read_table(f, columns=[name]).column(0).to_numpy() for f in self.article_files]
+        return np.concatenate(parts) if parts else np.array([], dtype=object)
+
+    def keys(self) -> np.ndarray:
+        return self.column("key").astype(np.uint64) if self.article_files else np.array([], np.uint64)
+
+    def table(self, columns: list[str] | None = None) -> pa.Table:
+        if not self.article_files:
+            return ARTICLE_SCHEMA.empty_table().select(columns or ARTICLE_SCHEMA.names)
+        return pa.concat_tables(pq.read_table(f, columns=columns) for f in self.article_files)
+
+    def get(self, article_id: str) -> dict:
+        for path in self.article_files:
+            table = pq.read_table(path, filters=[("id", "=", article_id)])
+            if table.num_rows:
+                row = table.to_pylist()[0]
+                row["cluster"] = self.cluster_of(article_id)
+                return row
+        raise NewslabError(f"no article {article_id!r} in the corpus at {self.root}.")
+
+    def clusters(self) -> pa.Table:
+        path = self.root / "clusters.parquet"
+        if not path.exists():
+            return pa.table({"id": pa.array([], pa.string()), "cluster": pa.array([], pa.string()),
+                             "cluster_size": pa.array([], pa.int32())})
+        return pq.read_table(path)
+
+    def cluster_of(self, article_id: str) -> dict:
+        table = self.clusters().filter(pa.compute.equal(pa.compute.field("id"), article_id))
+        if not table.num_rows:
+            return {"cluster": article_id, "cluster_size": 1, "members": [article_id]}
+        cluster_id = table.column("cluster")[0].as_py()
+        members = self.clusters().filter(pa.compute.equal(pa.compute.field("cluster"), cluster_id))
+        return {"cluster": cluster_id, "cluster_size": members.num_rows,
+                "members": members.column("id").to_pylist()}
+
+    # -- writing ---------------------------------------------------------
+    def run_writer(self, params: DedupParams) -> RunWriter:
+        return RunWriter(self, params)
+
+    def remove_orphans(self) -> None:
+        listed = {run[k] for run in self.manifest["runs"] for k in ("articles", "minhash")}
+        for folder in ("articles", "minhash"):
+            for path in (self.root / folder).glob("*"):
+                if f"{folder}/{path.name}" not in listed:
+                    path.unlink()
+
+    def recluster(self, params: DedupParams) -> dict[str, int]:
+        """Recompute near-duplicate clusters over the whole store.
+
+        Band hashes are read one band at a time and signatures only for candidate
+        rows, each through a memory map that is closed again, so memory stays flat
+        as the store grows.
+        """
+        files = self.minhash_files
+        if not files:
+            return {"clusters": 0, "articles_in_clusters": 0}
+        sizes = [run["count"] for run in self.manifest["runs"]]
+        offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        n = int(offsets[-1])
+
+        def read_column(path: Path, name: str) -> np.ndarray:
+            with pa.memory_map(str(path), "r") as source:
+                column = pa.ipc.open_file(source).read_all().column(name)
+                return np.array(column.to_numpy(zero_copy_only=False), copy=True)
+
+        def signature_of(rows: np.ndarray) -> np.ndarray:
+            shard = np.searchsorted(offsets, rows, side="right") - 1
+            out = np.empty((len(rows), params.num_perm), dtype=np.uint32)
+            for s in np.unique(shard):
+                mask = shard == s
+                with pa.memory_map(str(files[s]), "r") as source:
+                    column = pa.ipc.open_file(source).read_all().column("sig").combine_chunks()
+                    sigs = column.flatten().to_numpy().reshape(-1, params.num_perm)
+                    out[mask] = sigs[rows[mask] - offsets[s]]
+                    del sigs, column
+            return out
+
+        bands = (
+            np.concatenate([read_column(f, f"b{b:02d}") for f in files]) for b in range(params.bands[0])
+        )
+        labels = cluster(n, bands, signature_of, params)
+        counts = np.bincount(labels, minlength=n)
+        in_cluster = counts[labels] > 1
+        ids = pa.chunked_array([pq.read_table(f, columns=["id"]).column(0) for f in self.article_files])
+        ids = ids.combine_chunks()
+        clusters = pa.table(
+            {
+                "id": ids.filter(pa.array(in_cluster)),
+                "cluster": ids.take(pa.array(labels[in_cluster])),
+                "cluster_size": pa.array(counts[labels[in_cluster]], pa.int32()),
+            }
+        )
+        fd, tmp = tempfile.mkstemp(prefix=".clusters.", dir=self.root)
+        os.close(fd)
+        pq.write_table(clusters, tmp)
+        os.replace(tmp, self.root / "clusters.parquet")
+        return {"clusters": int((counts > 1).sum()), "articles_in_clusters": int(in_cluster.sum())}
+
+
+class RunWriter:
+    """Writes one ingest run; ``commit`` publishes it, anything else leaves the store unchanged."""
+
+    def __init__(self, store: Store, params: DedupParams) -> None:
+        self.store = store
+        self.params = params
+        self.run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        for folder in ("articles", "minhash", "rejects"):
+            (store.root / folder).mkdir(parents=True, exist_ok=True)
+        store.remove_orphans()
+        self._articles_tmp = store.root / "articles" / f".{self.run}.parquet.tmp"
+        self._minhash_tmp = store.root / "minhash" / f".{self.run}.arrow.tmp"
+        self._parquet = pq.ParquetWriter(self._articles_tmp, ARTICLE_SCHEMA, compression="zstd")
+        b, _ = params.bands
+        self._minhash_schema = pa.schema(
+            [("key", pa.uint64())]
+            + [(f"b{i:02d}", pa.uint64()) for i in range(b)]
+            + [("sig", pa.list_(pa.uint32(), params.num_perm))]
+        )
+        self._ipc = pa.ipc.new_file(str(self._minhash_tmp), self._minhash_schema)
+        self.count = 0
+        self.languages: Counter[str] = Counter()
+        self.sources: Counter[str] = Counter()
+        self.rejects: list[Reject] = []
+
+    def write(self, articles: list[Article], sigs: np.ndarray, bands: np.ndarray) -> None:
+        if not articles:
+            return
+        rows = [asdict(a) for a in articles]
+        self._parquet.write_table(pa.Table.from_pylist(rows, schema=ARTICLE_SCHEMA))
+        columns = [pa.array(np.array([a.key for a in articles], dtype=np.uint64))]
+        columns += [pa.array(bands[:, i]) for i in range(bands.shape[1])]
+        flat = pa.array(sigs.reshape(-1), pa.uint32())
+        columns.append(pa.FixedSizeListArray.from_arrays(flat, self.params.num_perm))
+        self._ipc.write_batch(pa.record_batch(columns, schema=self._minhash_schema))
+        self.count += len(articles)
+        self.languages.update(a.lang for a in articles)
+        self.sources.update(a.source for a in articles)
+
+    def reject(self, reject: Reject) -> None:
+        self.rejects.append(reject)
+
+    def abort(self) -> None:
+        self._parquet.close()
+        self._ipc.close()
+        for tmp in (self._articles_tmp, self._minhash_tmp):
+            tmp.unlink(missing_ok=True)
+
+    def commit(self, inputs: list[str]) -> dict:
+        self._parquet.close()
+        self._ipc.close()
+        store, manifest = self.store, dict(self.store.manifest)
+        if self.rejects:
+            lines = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in self.rejects)
+            _atomic_write_text(store.root / "rejects" / f"{self.run}.jsonl", lines)
+        if self.count == 0:
+            self.abort()
+            return manifest
+        articles = f"articles/{self.run}.parquet"
+        minhash = f"minhash/{self.run}.arrow"
+        os.replace(self._articles_tmp, store.root / articles)
+        os.replace(self._minhash_tmp, store.root / minhash)
+        runs = [*manifest["runs"], {"run": self.run, "articles": articles, "minhash": minhash,
+                                    "count": self.count, "inputs": inputs}]
+        languages = Counter(manifest.get("languages", {})) + self.languages
+        sources = Counter(manifest.get("sources", {})) + self.sources
+        manifest.update(
+            schema_version=SCHEMA_VERSION,
+            runs=runs,
+            count=int(manifest.get("count", 0)) + self.count,
+            languages=dict(languages.most_common()),
+            sources=dict(sources.most_common()),
+            dedup={"num_perm": self.params.num_perm, "threshold": self.params.threshold,
+                   "shingle": self.params.shingle, "bands": list(self.params.bands)},
+            updated=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        store.manifest = manifest
+        keys = np.sort(store.keys())
+        manifest["content_hash"] = hashlib.sha256(keys.tobytes()).hexdigest()
+        _atomic_write_text(store.root / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+        return manifest
