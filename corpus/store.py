@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from corpus.dedup import DedupParams, cluster
@@ -137,6 +138,20 @@ class Store:
                 return row
         raise NewslabError(f"no article {article_id!r} in the corpus at {self.root}.")
 
+    def _ids_of(self, rows: np.ndarray) -> dict[int, str]:
+        """The ids of some rows (store order), streaming the id column instead of loading it."""
+        wanted = np.sort(rows)
+        out: dict[int, str] = {}
+        start = 0
+        for path in self.article_files:
+            for batch in pq.ParquetFile(path).iter_batches(columns=["id"], batch_size=65_536):
+                lo, hi = np.searchsorted(wanted, [start, start + batch.num_rows])
+                if hi > lo:
+                    picked = batch.column(0).take(pa.array(wanted[lo:hi] - start)).to_pylist()
+                    out.update(zip(wanted[lo:hi].tolist(), picked, strict=True))
+                start += batch.num_rows
+        return out
+
     def clusters(self) -> pa.Table:
         path = self.root / "clusters.parquet"
         if not path.exists():
@@ -178,36 +193,45 @@ class Store:
         offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
         n = int(offsets[-1])
 
-        def read_column(path: Path, name: str) -> np.ndarray:
-            with pa.memory_map(str(path), "r") as source:
-                column = pa.ipc.open_file(source).read_all().column(name)
-                return np.array(column.to_numpy(zero_copy_only=False), copy=True)
+        readers = {f: pa.ipc.open_file(pa.OSFile(str(f))) for f in files}  # plain reads: no mmap
+        batch_starts = {}
+        for f, reader in readers.items():
+            lengths = [reader.get_batch(i).num_rows for i in range(reader.num_record_batches)]
+            batch_starts[f] = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
 
         def signature_of(rows: np.ndarray) -> np.ndarray:
+            """Gather the signatures of some rows, reading only the record batches that hold them."""
             shard = np.searchsorted(offsets, rows, side="right") - 1
             out = np.empty((len(rows), params.num_perm), dtype=np.uint32)
             for s in np.unique(shard):
-                mask = shard == s
-                with pa.memory_map(str(files[s]), "r") as source:
-                    column = pa.ipc.open_file(source).read_all().column("sig").combine_chunks()
-                    sigs = column.flatten().to_numpy().reshape(-1, params.num_perm)
-                    out[mask] = sigs[rows[mask] - offsets[s]]
-                    del sigs, column
+                in_shard = np.flatnonzero(shard == s)
+                local = rows[in_shard] - offsets[s]
+                starts = batch_starts[files[s]]
+                batch_of = np.searchsorted(starts, local, side="right") - 1
+                for b in np.unique(batch_of):
+                    pick = batch_of == b
+                    column = readers[files[s]].get_batch(int(b)).column("sig")
+                    sigs = column.values.to_numpy().reshape(-1, params.num_perm)
+                    out[in_shard[pick]] = sigs[local[pick] - starts[b]]
             return out
 
-        bands = (
-            np.concatenate([read_column(f, f"b{b:02d}") for f in files]) for b in range(params.bands[0])
-        )
+        def band(b: int) -> np.ndarray:
+            name = f"b{b:02d}"
+            parts = [ds.dataset(str(f), format="ipc").to_table(columns=[name]).column(0) for f in files]
+            return np.concatenate([p.to_numpy() for p in parts])
+
+        bands = (band(b) for b in range(params.bands[0]))
         labels = cluster(n, bands, signature_of, params)
         counts = np.bincount(labels, minlength=n)
         in_cluster = counts[labels] > 1
-        ids = pa.chunked_array([pq.read_table(f, columns=["id"]).column(0) for f in self.article_files])
-        ids = ids.combine_chunks()
+        members = np.flatnonzero(in_cluster)
+        leaders = labels[members]
+        ids = self._ids_of(np.union1d(members, leaders))
         clusters = pa.table(
             {
-                "id": ids.filter(pa.array(in_cluster)),
-                "cluster": ids.take(pa.array(labels[in_cluster])),
-                "cluster_size": pa.array(counts[labels[in_cluster]], pa.int32()),
+                "id": pa.array([ids[r] for r in members], pa.string()),
+                "cluster": pa.array([ids[r] for r in leaders], pa.string()),
+                "cluster_size": pa.array(counts[leaders], pa.int32()),
             }
         )
         fd, tmp = tempfile.mkstemp(prefix=".clusters.", dir=self.root)
