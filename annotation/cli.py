@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.table import Table
 
 from annotation.label_config import label_config
-from newslab.console import console
+from newslab.console import console, err_console, progress
+from newslab.errors import NewslabError
 from newslab.schema import load_schema
 from newslab.settings import get_settings
 
@@ -18,3 +22,138 @@ def config_cmd(
 ) -> None:
     """Print the Label Studio labeling config (XML) generated from the schema for TASK."""
     console.print(label_config(load_schema(get_settings().schema_path), task), markup=False)
+
+
+@app.command("serve")
+def serve_cmd(
+    port: int = typer.Option(None, help="Port on 127.0.0.1 (default NEWSLAB_LS_PORT, 8080)."),
+) -> None:
+    """Start a local, headless Label Studio (SQLite under data/labelstudio) and wait until it answers."""
+    from annotation import server
+
+    with err_console.status("starting Label Studio (the first start migrates its database, ~1 min)"):
+        info = server.serve(port=port)
+    creds = server.credentials()
+    console.print(f"Label Studio is up at [bold]{info.url}[/] (pid {info.pid}, log {info.log})")
+    console.print(
+        f"Log in as {creds.username}; the password is LABEL_STUDIO_PASSWORD, or the one kept in "
+        f"{info.data_dir / server.CREDENTIALS}."
+    )
+
+
+@app.command("status")
+def status_cmd() -> None:
+    """Is the local Label Studio running?"""
+    from annotation import server
+
+    info = server.status()
+    state = "[green]running[/]" if info.running else "[red]not running[/]"
+    console.print(f"Label Studio {state} at {info.url}" + (f" (pid {info.pid})" if info.pid else ""))
+    if not info.running:
+        raise typer.Exit(1)
+
+
+@app.command("stop")
+def stop_cmd() -> None:
+    """Stop the local Label Studio."""
+    from annotation import server
+
+    console.print("stopped" if server.stop() else "no local Label Studio was running")
+
+
+@app.command("users")
+def users_cmd(emails: list[str] = typer.Argument(..., help="Annotators' e-mail addresses.")) -> None:
+    """Create annotator accounts (passwords kept in data/labelstudio/annotators.json, mode 0600)."""
+    from annotation.client import connect
+    from annotation.users import ensure_annotators
+
+    annotators = ensure_annotators(connect(), emails)
+    table = Table("id", "e-mail")
+    for a in annotators:
+        table.add_row(str(a.id), a.email)
+    console.print(table)
+
+
+@app.command("setup")
+def setup_cmd(
+    annotators: list[str] = typer.Option(
+        [], "--annotator", help="Also make a sibling project per annotator."
+    ),
+) -> None:
+    """Create or update one project per annotated task from the schema (config validated by Label Studio)."""
+    from annotation.client import connect
+    from annotation.projects import setup
+
+    results = setup(connect(), load_schema(get_settings().schema_path), annotators)
+    table = Table("project", "id", "action")
+    for r in results:
+        table.add_row(r.project.title, str(r.project.id), r.action)
+    console.print(table)
+
+
+@app.command("push")
+def push_cmd(
+    task: str = typer.Argument(..., help="Schema task whose projects receive tasks: stance or event_type."),
+    ids: Path = typer.Option(None, help="A file of article ids, one per line (default: the whole corpus)."),
+    limit: int = typer.Option(None, help="At most this many articles."),
+    lang: str = typer.Option(None, help="Only articles in this language."),
+    predictions: Path = typer.Option(
+        None, help="JSONL pre-annotations: article_id, target?, labels, score, model_version."
+    ),
+    batch_size: int = typer.Option(5000, min=1, help="Tasks per import request."),
+) -> None:
+    """Import articles as tasks into the task's projects; re-running adds only what is missing."""
+    from annotation.client import connect
+    from annotation.projects import find_projects
+    from annotation.push import load_predictions, make_tasks, push, select_articles
+    from corpus.ingest import corpus_dir
+    from corpus.store import Store
+
+    schema = load_schema(get_settings().schema_path)
+    conn = connect()
+    projects = [p for p in find_projects(conn, schema) if p.task == task]
+    if not projects:
+        raise NewslabError(
+            f"no Label Studio project for task {task!r}.", "Run `newslab annotate setup` first."
+        )
+    wanted = [line.strip() for line in ids.read_text().splitlines() if line.strip()] if ids else None
+    articles = select_articles(Store(corpus_dir()), wanted, limit, lang)
+    tasks = make_tasks(schema, task, articles)
+    preds = load_predictions(predictions, schema, task) if predictions else None
+    for project in projects:
+        with progress() as bar:
+            job = bar.add_task(f"pushing to {project.title}", total=len(tasks))
+            report = push(conn, project, tasks, preds, batch_size, lambda n, j=job: bar.advance(j, n))
+        console.print(
+            f"{project.title}: added {report.added:,}, already there {report.existing:,}, "
+            f"changed (not pushed) {len(report.changed):,}"
+        )
+        for key in report.changed[:20]:
+            err_console.print(f"  changed article, not pushed: {key}")
+
+
+@app.command("pull")
+def pull_cmd() -> None:
+    """Export every project as an immutable snapshot and write the merged long tables."""
+    from annotation.client import connect
+    from annotation.projects import find_projects
+    from annotation.pull import pull
+
+    schema = load_schema(get_settings().schema_path)
+    conn = connect()
+    projects = find_projects(conn, schema)
+    if not projects:
+        raise NewslabError("no newslab projects in Label Studio.", "Run `newslab annotate setup` first.")
+    with err_console.status("exporting"):
+        result = pull(conn, schema, projects)
+    for task, (frame, snapshots) in result.items():
+        submitted = frame[frame["kind"] == "annotation"]
+        console.print(
+            f"{task}: {len(submitted):,} annotations ({int(submitted['cancelled'].sum())} skipped) by "
+            f"{submitted['annotator'].nunique()} annotator(s) on {submitted['task_id'].nunique():,} tasks; "
+            f"{int((frame['kind'] == 'draft').sum())} drafts, "
+            f"{int((frame['kind'] == 'prediction').sum())} predictions"
+        )
+        for snap in snapshots:
+            console.print(f"  snapshot {snap.path} (sha256 {snap.sha256[:16]}…, {snap.tasks:,} tasks)")
+    console.print(f"tables in {get_settings().annotations_dir}")

@@ -11,7 +11,9 @@ from newslab.schema import Schema
 
 
 @lru_cache(maxsize=16)
-def _matcher(schema_fingerprint: str, lang: str, aliases: tuple[tuple[str, tuple[str, ...]], ...]) -> PhraseMatcher:
+def _matcher(
+    schema_fingerprint: str, lang: str, aliases: tuple[tuple[str, tuple[str, ...]], ...]
+) -> PhraseMatcher:
     nlp = pipeline(lang)
     matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
     for code, phrases in aliases:
@@ -21,7 +23,9 @@ def _matcher(schema_fingerprint: str, lang: str, aliases: tuple[tuple[str, tuple
 
 
 @lru_cache(maxsize=16)
-def _acronyms(schema_fingerprint: str, lang: str, aliases: tuple[tuple[str, tuple[str, ...]], ...]) -> PhraseMatcher:
+def _acronyms(
+    schema_fingerprint: str, lang: str, aliases: tuple[tuple[str, tuple[str, ...]], ...]
+) -> PhraseMatcher:
     nlp = pipeline(lang)
     matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
     for code, phrases in aliases:

@@ -75,21 +75,27 @@ def child(size: int, workdir: Path, workers: int) -> None:
     started = time.perf_counter()
     report = ingest([workdir / f"input_{size}"], root=store, workers=workers)
     seconds = time.perf_counter() - started
-    print(json.dumps({
-        "size": size,
-        "added": report.added,
-        "seconds": seconds,
-        "per_second": report.added / seconds,
-        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        "clusters": report.clusters,
-        "in_clusters": report.articles_in_clusters,
-        "rejects": len(report.rejects),
-    }))
+    print(
+        json.dumps(
+            {
+                "size": size,
+                "added": report.added,
+                "seconds": seconds,
+                "per_second": report.added / seconds,
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                "clusters": report.clusters,
+                "in_clusters": report.articles_in_clusters,
+                "rejects": len(report.rejects),
+            }
+        )
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/newslab-bench-corpus"))
@@ -104,9 +110,19 @@ def main() -> None:
         make_input(size, args.workdir / f"input_{size}")
         print(f"input of {size:,} articles ready ({time.perf_counter() - t:.0f} s)", flush=True)
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(size), "--workers", str(args.workers),
-             "--workdir", str(args.workdir)],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                str(size),
+                "--workers",
+                str(args.workers),
+                "--workdir",
+                str(args.workdir),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = results[-1]
@@ -119,9 +135,11 @@ def main() -> None:
     if len(results) >= 2:
         small, big = results[0], results[-1]
         scale = big["size"] / small["size"]
-        print(f"size x{scale:.0f}: time x{big['seconds'] / small['seconds']:.2f}, "
-              f"peak RSS x{big['rss_mb'] / small['rss_mb']:.2f} "
-              f"(workers x{big['workers_rss_mb'] / max(small['workers_rss_mb'], 1):.2f})")
+        print(
+            f"size x{scale:.0f}: time x{big['seconds'] / small['seconds']:.2f}, "
+            f"peak RSS x{big['rss_mb'] / small['rss_mb']:.2f} "
+            f"(workers x{big['workers_rss_mb'] / max(small['workers_rss_mb'], 1):.2f})"
+        )
 
 
 if __name__ == "__main__":

@@ -61,11 +61,14 @@ def ingest_cmd(
     with progress() as bar:
         task = bar.add_task("ingesting", total=None)
         for path in inputs:
-            opts = options if str(path) not in licences else ReaderOptions(
-                **{**options.__dict__, "licence": options.licence or licences[str(path)]}
+            opts = (
+                options
+                if str(path) not in licences
+                else ReaderOptions(**{**options.__dict__, "licence": options.licence or licences[str(path)]})
             )
-            step = ingest([path], opts, strict=strict, workers=workers,
-                          on_progress=lambda n: bar.advance(task, n))
+            step = ingest(
+                [path], opts, strict=strict, workers=workers, on_progress=lambda n: bar.advance(task, n)
+            )
             if report is None:
                 report = step
             else:
@@ -76,7 +79,8 @@ def ingest_cmd(
                 report.articles_in_clusters, report.languages = step.articles_in_clusters, step.languages
     assert report is not None
     console.print(
-        f"added {report.added:,}, exact duplicates skipped {report.duplicates:,}, rejected {len(report.rejects):,}; "
+        f"added {report.added:,}, exact duplicates skipped {report.duplicates:,}, "
+        f"rejected {len(report.rejects):,}; "
         f"corpus: {report.total:,} articles, {report.clusters:,} near-duplicate clusters "
         f"({report.articles_in_clusters:,} articles)"
     )
@@ -92,7 +96,9 @@ def ingest_cmd(
 
 @app.command("stats")
 def stats_cmd(
-    png: Path = typer.Option(None, help="Where to write the length histogram (default data/corpus/lengths.png)."),
+    png: Path = typer.Option(
+        None, help="Where to write the length histogram (default data/corpus/lengths.png)."
+    ),
 ) -> None:
     """Languages, sources, lengths and duplicate clusters of the corpus, and a PNG histogram of lengths."""
     from corpus.ingest import corpus_dir
@@ -129,8 +135,21 @@ def show_cmd(
 
     row = Store(corpus_dir()).get(article_id)
     table = Table(show_header=False)
-    for key in ("id", "title", "lang", "lang_score", "source", "url", "published", "licence",
-                "attribution", "author", "word_count", "source_file", "source_line"):
+    for key in (
+        "id",
+        "title",
+        "lang",
+        "lang_score",
+        "source",
+        "url",
+        "published",
+        "licence",
+        "attribution",
+        "author",
+        "word_count",
+        "source_file",
+        "source_line",
+    ):
         table.add_row(key, str(row[key]))
     table.add_row("sentences", str(len(row["sentence_starts"])))
     cluster = row["cluster"]

@@ -49,7 +49,9 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def analyse(texts: list[str], params: DedupParams) -> tuple[list[tuple[str, float]], list[list[int]], np.ndarray, np.ndarray]:
+def analyse(
+    texts: list[str], params: DedupParams
+) -> tuple[list[tuple[str, float]], list[list[int]], np.ndarray, np.ndarray]:
     """The heavy part, for a batch: language, sentence starts, MinHash signatures, band hashes."""
     langs = [detect_language(t) for t in texts]
     starts: list[list[int]] = [[] for _ in texts]
@@ -70,10 +72,21 @@ def _prepare(raw: RawArticle) -> Article | Reject:
         return Reject(raw.source_file, raw.source_line, "empty article (no text after normalisation)")
     key = content_key(text)
     return Article(
-        id=article_id(key), key=key, title=normalize_title(raw.title), text=text, lang="", lang_score=0.0,
-        source=raw.source, url=raw.url, published=raw.published, licence=raw.licence,
-        attribution=raw.attribution, author=raw.author, word_count=words,
-        source_file=raw.source_file, source_line=raw.source_line,
+        id=article_id(key),
+        key=key,
+        title=normalize_title(raw.title),
+        text=text,
+        lang="",
+        lang_score=0.0,
+        source=raw.source,
+        url=raw.url,
+        published=raw.published,
+        licence=raw.licence,
+        attribution=raw.attribution,
+        author=raw.author,
+        word_count=words,
+        source_file=raw.source_file,
+        source_line=raw.source_line,
     )
 
 

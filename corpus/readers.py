@@ -76,7 +76,9 @@ def _decode(path: Path, data: bytes) -> str | Reject:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return Reject(str(path), line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+        return Reject(
+            str(path), line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        )
 
 
 def _read_bytes(path: Path, options: ReaderOptions) -> bytes | Reject:

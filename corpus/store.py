@@ -155,8 +155,13 @@ class Store:
     def clusters(self) -> pa.Table:
         path = self.root / "clusters.parquet"
         if not path.exists():
-            return pa.table({"id": pa.array([], pa.string()), "cluster": pa.array([], pa.string()),
-                             "cluster_size": pa.array([], pa.int32())})
+            return pa.table(
+                {
+                    "id": pa.array([], pa.string()),
+                    "cluster": pa.array([], pa.string()),
+                    "cluster_size": pa.array([], pa.int32()),
+                }
+            )
         return pq.read_table(path)
 
     def cluster_of(self, article_id: str) -> dict:
@@ -165,8 +170,11 @@ class Store:
             return {"cluster": article_id, "cluster_size": 1, "members": [article_id]}
         cluster_id = table.column("cluster")[0].as_py()
         members = self.clusters().filter(pa.compute.equal(pa.compute.field("cluster"), cluster_id))
-        return {"cluster": cluster_id, "cluster_size": members.num_rows,
-                "members": members.column("id").to_pylist()}
+        return {
+            "cluster": cluster_id,
+            "cluster_size": members.num_rows,
+            "members": members.column("id").to_pylist(),
+        }
 
     # -- writing ---------------------------------------------------------
     def run_writer(self, params: DedupParams) -> RunWriter:
@@ -303,8 +311,16 @@ class RunWriter:
         minhash = f"minhash/{self.run}.arrow"
         os.replace(self._articles_tmp, store.root / articles)
         os.replace(self._minhash_tmp, store.root / minhash)
-        runs = [*manifest["runs"], {"run": self.run, "articles": articles, "minhash": minhash,
-                                    "count": self.count, "inputs": inputs}]
+        runs = [
+            *manifest["runs"],
+            {
+                "run": self.run,
+                "articles": articles,
+                "minhash": minhash,
+                "count": self.count,
+                "inputs": inputs,
+            },
+        ]
         languages = Counter(manifest.get("languages", {})) + self.languages
         sources = Counter(manifest.get("sources", {})) + self.sources
         manifest.update(
@@ -313,8 +329,12 @@ class RunWriter:
             count=int(manifest.get("count", 0)) + self.count,
             languages=dict(languages.most_common()),
             sources=dict(sources.most_common()),
-            dedup={"num_perm": self.params.num_perm, "threshold": self.params.threshold,
-                   "shingle": self.params.shingle, "bands": list(self.params.bands)},
+            dedup={
+                "num_perm": self.params.num_perm,
+                "threshold": self.params.threshold,
+                "shingle": self.params.shingle,
+                "bands": list(self.params.bands),
+            },
             updated=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         store.manifest = manifest

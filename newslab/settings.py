@@ -30,6 +30,20 @@ class Settings(BaseSettings):
     #: embedded SQLite store under data_dir.
     tracking_uri: str = ""
 
+    #: Label Studio: the URL of a running server; empty means the local one `newslab annotate serve` starts
+    ls_url: str = ""
+    ls_port: int = 8080
+    #: prefix of the Label Studio project titles newslab manages
+    ls_project_prefix: str = "newslab"
+
+    @property
+    def ls_dir(self) -> Path:
+        return self.data_dir / "labelstudio"
+
+    @property
+    def annotations_dir(self) -> Path:
+        return self.data_dir / "annotations"
+
     @property
     def raw_dir(self) -> Path:
         return self.data_dir / "raw"

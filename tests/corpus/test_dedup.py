@@ -48,7 +48,10 @@ def test_signatures_are_deterministic() -> None:
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from([0.0, 0.005, 0.5])), min_size=1, max_size=12))
 def test_clusters_are_a_partition_labelled_by_their_first_member(spec: list[tuple[int, float]]) -> None:
-    texts = [_text(base) if share == 0.0 else _variant(_text(base), share, i) for i, (base, share) in enumerate(spec)]
+    texts = [
+        _text(base) if share == 0.0 else _variant(_text(base), share, i)
+        for i, (base, share) in enumerate(spec)
+    ]
     labels = _labels(texts)
     for row, label in enumerate(labels):
         assert label <= row and labels[label] == label

@@ -28,7 +28,9 @@ def _jsonl(path: Path, texts: list[str]) -> Path:
     return path
 
 
-def test_real_sources_ingest_together_and_a_second_ingest_adds_nothing(settings: Settings, shared: Path) -> None:
+def test_real_sources_ingest_together_and_a_second_ingest_adds_nothing(
+    settings: Settings, shared: Path
+) -> None:
     paths = [
         shared / "corpus" / "seed" / "000_6e134be8f4b8ed7e.txt",
         shared / "corpus" / "wikinews_en" / "articles.jsonl",
@@ -78,9 +80,11 @@ def test_rejects_are_reported_and_strict_adds_nothing(settings: Settings, tmp_pa
     root = settings.data_dir / "corpus"
     path = tmp_path / "mixed.jsonl"
     path.write_text(
-        json.dumps({"title": "ok", "text": _article(1)}) + "\n"
+        json.dumps({"title": "ok", "text": _article(1)})
+        + "\n"
         + "{not json\n"
-        + json.dumps({"title": "empty", "text": "   \n\n"}) + "\n"
+        + json.dumps({"title": "empty", "text": "   \n\n"})
+        + "\n"
     )
     with pytest.raises(NewslabError, match=r"2 input\(s\) rejected; first: .*mixed.jsonl: line 2"):
         ingest([path], root=root, strict=True)
@@ -88,7 +92,8 @@ def test_rejects_are_reported_and_strict_adds_nothing(settings: Settings, tmp_pa
     report = ingest([path], root=root)
     assert report.added == 1
     assert [(r.line, r.reason.split(":")[0]) for r in report.rejects] == [
-        (2, "invalid JSON"), (3, "empty article (no text after normalisation)")
+        (2, "invalid JSON"),
+        (3, "empty article (no text after normalisation)"),
     ]
     [log] = (root / "rejects").glob("*.jsonl")
     lines = [json.loads(x) for x in log.read_text().splitlines()]
@@ -135,8 +140,11 @@ def test_workers_give_the_same_store(settings: Settings, tmp_path: Path) -> None
 
 def test_stats_and_histogram(settings: Settings, tmp_path: Path) -> None:
     root = settings.data_dir / "corpus"
-    ingest([_jsonl(tmp_path / "a.jsonl", [_article(i, n=50 * (i + 1)) for i in range(5)])], root=root,
-           options=ReaderOptions(source="test"))
+    ingest(
+        [_jsonl(tmp_path / "a.jsonl", [_article(i, n=50 * (i + 1)) for i in range(5)])],
+        root=root,
+        options=ReaderOptions(source="test"),
+    )
     stats = corpus_stats(Store(root))
     assert stats.articles == 5 and stats.sources == {"test": 5}
     assert stats.words["min"] == 50 and stats.words["max"] == 250

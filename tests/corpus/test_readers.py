@@ -46,7 +46,8 @@ def test_jsonl_with_default_and_custom_fields(tmp_path: Path) -> None:
     fields = {"title": "headline", "text": "body", "url": "link", "published": "when"}
     items = _items(path, fields=fields, source="wire", licence="CC BY 4.0")
     assert [(i.title, i.text, i.published, i.source_line) for i in items] == [
-        ("H1", "B1", "2024-03-05", 1), ("H2", "B2", "2024-03-05", 2)
+        ("H1", "B1", "2024-03-05", 1),
+        ("H2", "B2", "2024-03-05", 2),
     ]
     assert items[0].url == "https://x/1" and items[0].source == "wire" and items[0].licence == "CC BY 4.0"
 
@@ -56,7 +57,7 @@ def test_jsonl_bad_lines_are_rejected_with_line_numbers(tmp_path: Path) -> None:
     path.write_bytes(
         b'{"title": "ok", "text": "fine"}\n'
         b'{"title": "broken", "text": \n'
-        b'[1, 2]\n'
+        b"[1, 2]\n"
         b'{"title": "no text"}\n'
         b'{"title": "latin-1", "text": "caf\xe9"}\n'
         b'{"title": "ok2", "text": "fine too"}\n'
@@ -71,7 +72,9 @@ def test_jsonl_bad_lines_are_rejected_with_line_numbers(tmp_path: Path) -> None:
 
 def test_csv_with_configurable_columns_and_bad_rows(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
-    path.write_text('id,headline,body\n1,First,"Body, with comma\nand a newline"\n2,Second\n3,Third,Body three\n')
+    path.write_text(
+        'id,headline,body\n1,First,"Body, with comma\nand a newline"\n2,Second\n3,Third,Body three\n'
+    )
     items = _items(path, fields={"title": "headline", "text": "body"})
     good = [i for i in items if isinstance(i, RawArticle)]
     assert [(i.title, i.source_line) for i in good] == [("First", 3), ("Third", 5)]

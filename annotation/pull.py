@@ -1,0 +1,271 @@
+"""Pull annotations: a full JSON export saved as an immutable snapshot, normalised into a long table.
+
+One row per annotation, draft or prediction: project, task, article id, text
+hash, target, annotator, labels (schema codes), lead time, created/updated,
+cancelled, ground truth. Per-annotator sibling projects are merged. The
+committable form (``annotations.jsonl``) references articles by id and text
+hash and holds no article text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from annotation.client import Connection, with_retries
+from annotation.projects import ProjectRef
+from newslab.errors import NewslabError
+from newslab.schema import Schema
+from newslab.settings import Settings, get_settings
+
+EXPORT_OPTIONS = {
+    "serialization_options": {
+        "drafts": {"only_id": False},
+        "predictions": {"only_id": False},
+        "annotations__completed_by": {"only_id": False},
+    },
+    "annotation_filter_options": {"usual": True, "ground_truth": True, "skipped": True},
+}
+
+
+@dataclass(frozen=True)
+class AnnotationRecord:
+    project: str
+    task: str  #: the schema task (stance, event_type)
+    task_id: int
+    article_id: str
+    text_hash: str
+    target: str
+    kind: str  #: annotation, draft or prediction
+    record_id: int
+    annotator: str  #: e-mail (annotations, drafts) or model version (predictions)
+    labels: list[str]
+    lead_time: float | None
+    created_at: str
+    updated_at: str
+    cancelled: bool
+    ground_truth: bool
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: Path
+    sha256: str
+    tasks: int
+
+
+def _atomic_bytes(path: Path, data: bytes, readonly: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    if readonly:
+        os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    os.replace(tmp, path)
+
+
+def export_snapshot(conn: Connection, project: ProjectRef, settings: Settings | None = None) -> Snapshot:
+    """Download the project's full JSON export into an immutable, timestamped file with its sha256."""
+    settings = settings or get_settings()
+    client = conn.client()
+    export = with_retries(
+        lambda: client.projects.exports.create(id=project.id, **EXPORT_OPTIONS),
+        f"exporting {project.title!r}",
+    )
+    deadline = time.monotonic() + 600
+    while True:
+        state = with_retries(
+            lambda: client.projects.exports.get(id=project.id, export_pk=export.id), "export status"
+        )
+        if state.status == "completed":
+            break
+        if state.status == "failed" or time.monotonic() > deadline:
+            raise NewslabError(f"Label Studio: export of {project.title!r} {state.status or 'timed out'}.")
+        time.sleep(0.5)
+    data = b"".join(
+        with_retries(
+            lambda: list(
+                client.projects.exports.download(id=project.id, export_pk=export.id, export_type="JSON")
+            ),
+            "downloading export",
+        )
+    )
+    digest = hashlib.sha256(data).hexdigest()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    name = project.title.replace("/", "__")
+    path = settings.annotations_dir / "snapshots" / f"{name}-{stamp}.json"
+    _atomic_bytes(path, data, readonly=True)
+    _atomic_bytes(path.with_suffix(".json.sha256"), f"{digest}  {path.name}\n".encode(), readonly=True)
+    tasks = json.loads(data)
+    return Snapshot(path, digest, len(tasks) if isinstance(tasks, list) else 0)
+
+
+def read_snapshot(path: Path) -> list[dict]:
+    """Read a snapshot, checking its sha256 when the checksum file is beside it."""
+    raw = Path(path).read_bytes()
+    check = Path(str(path) + ".sha256")
+    if check.exists() and check.read_text().split()[0] != hashlib.sha256(raw).hexdigest():
+        raise NewslabError(f"{path}: checksum mismatch with {check.name}; the snapshot was altered.")
+    try:
+        tasks = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise NewslabError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}).") from None
+    if not isinstance(tasks, list):
+        raise NewslabError(
+            f"{path}: a Label Studio JSON export is a list of tasks, got {type(tasks).__name__}."
+        )
+    return tasks
+
+
+def _choices(result: list, task_name: str, where: str) -> list[str]:
+    labels: list[str] = []
+    for region in result or []:
+        if not isinstance(region, dict):
+            raise NewslabError(f"{where}: result entry is not an object.")
+        if region.get("from_name") not in (task_name, None):
+            continue
+        labels += list((region.get("value") or {}).get("choices", []))
+    return labels
+
+
+def _annotator(value: object) -> str:
+    if isinstance(value, dict):
+        return str(value.get("email") or value.get("id"))
+    return str(value) if value is not None else ""
+
+
+def normalize(
+    tasks: list[dict], schema: Schema, task_name: str, project: str, where: str
+) -> list[AnnotationRecord]:
+    """Turn exported tasks into records; unknown labels and malformed items are errors naming the item."""
+    spec = schema.task(task_name)
+    codes = set(spec.codes)
+    out: list[AnnotationRecord] = []
+    for index, task in enumerate(tasks):
+        loc = f"{where}: task #{index}"
+        try:
+            task_id, data = int(task["id"]), task["data"]
+            article_id = str(data["article_id"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NewslabError(f"{loc}: malformed export item (missing {exc}).") from None
+        common = dict(
+            project=project,
+            task=task_name,
+            task_id=task_id,
+            article_id=article_id,
+            text_hash=str(data.get("text_hash", "")),
+            target=str(data.get("target", "")),
+        )
+        groups = (
+            ("annotation", task.get("annotations") or []),
+            ("draft", task.get("drafts") or []),
+            ("prediction", task.get("predictions") or []),
+        )
+        for kind, items in groups:
+            for item in items:
+                if not isinstance(item, dict):
+                    raise NewslabError(
+                        f"{loc}: {kind} is {type(item).__name__}, not an object (export with full "
+                        "serialization options)."
+                    )
+                item_loc = f"{loc} (task id {task_id}), {kind} {item.get('id')}"
+                labels = _choices(item.get("result"), task_name, item_loc)
+                unknown = [label for label in labels if label not in codes]
+                if unknown:
+                    raise NewslabError(
+                        f"{item_loc}: unknown {task_name} label(s) {', '.join(map(repr, unknown))}; "
+                        f"the schema allows {', '.join(spec.codes)}."
+                    )
+                if kind == "prediction":
+                    annotator = str(item.get("model_version", ""))
+                elif kind == "draft":
+                    annotator = _annotator(item.get("user"))
+                else:
+                    annotator = _annotator(item.get("completed_by"))
+                out.append(
+                    AnnotationRecord(
+                        **common,
+                        kind=kind,
+                        record_id=int(item.get("id") or 0),
+                        annotator=annotator,
+                        labels=labels,
+                        lead_time=item.get("lead_time"),
+                        created_at=str(item.get("created_at") or ""),
+                        updated_at=str(item.get("updated_at") or ""),
+                        cancelled=bool(item.get("was_cancelled", False)),
+                        ground_truth=bool(item.get("ground_truth", False)),
+                        score=item.get("score"),
+                    )
+                )
+    return out
+
+
+def to_frame(records: list[AnnotationRecord]) -> pd.DataFrame:
+    columns = list(AnnotationRecord.__dataclass_fields__)
+    return pd.DataFrame([asdict(r) for r in records], columns=columns)
+
+
+COMMITTABLE = [
+    "task",
+    "article_id",
+    "text_hash",
+    "target",
+    "annotator",
+    "labels",
+    "cancelled",
+    "ground_truth",
+    "lead_time",
+    "created_at",
+    "updated_at",
+]
+
+
+def write_tables(frame: pd.DataFrame, task_name: str, settings: Settings | None = None) -> tuple[Path, Path]:
+    """The long table (Parquet) and its committable form (JSONL, no text, submitted annotations only)."""
+    settings = settings or get_settings()
+    out = settings.annotations_dir
+    out.mkdir(parents=True, exist_ok=True)
+    parquet = out / f"{task_name}.parquet"
+    fd, tmp = tempfile.mkstemp(prefix=f".{parquet.name}.", dir=out)
+    os.close(fd)
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, parquet)
+    submitted = frame[frame["kind"] == "annotation"].sort_values(
+        ["article_id", "target", "annotator", "created_at"]
+    )
+    lines = "".join(
+        json.dumps({k: row[k] for k in COMMITTABLE}, ensure_ascii=False, default=str) + "\n"
+        for row in submitted.to_dict("records")
+    )
+    jsonl = out / f"{task_name}.jsonl"
+    _atomic_bytes(jsonl, lines.encode("utf-8"))
+    return parquet, jsonl
+
+
+def pull(
+    conn: Connection, schema: Schema, projects: list[ProjectRef], settings: Settings | None = None
+) -> dict[str, tuple[pd.DataFrame, list[Snapshot]]]:
+    """Snapshot every project and merge each task's projects (main + annotator siblings) into one table."""
+    settings = settings or get_settings()
+    out: dict[str, tuple[pd.DataFrame, list[Snapshot]]] = {}
+    for task_name in sorted({p.task for p in projects}):
+        records: list[AnnotationRecord] = []
+        snapshots = []
+        for project in [p for p in projects if p.task == task_name]:
+            snap = export_snapshot(conn, project, settings)
+            snapshots.append(snap)
+            records += normalize(read_snapshot(snap.path), schema, task_name, project.title, str(snap.path))
+        frame = to_frame(records)
+        write_tables(frame, task_name, settings)
+        out[task_name] = (frame, snapshots)
+    return out

@@ -1,0 +1,85 @@
+"""Annotator accounts. Label Studio's open-source edition has no API to set a password or read
+another user's token, so accounts are made through its sign-up form; the passwords newslab makes
+are kept in ``data/labelstudio/annotators.json`` (mode 0600) and never printed or logged."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+
+import httpx
+
+from annotation.client import Connection
+from newslab.errors import NewslabError
+from newslab.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Annotator:
+    id: int
+    email: str
+    token: str
+
+
+def _store(settings: Settings) -> dict:
+    path = settings.ls_dir / "annotators.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _save(settings: Settings, data: dict) -> None:
+    path = settings.ls_dir / "annotators.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=2)
+    os.replace(tmp, path)
+
+
+def ensure_annotators(
+    conn: Connection, emails: list[str], settings: Settings | None = None
+) -> list[Annotator]:
+    """Create the annotators that do not exist yet; return all of them with their ids and tokens."""
+    settings = settings or get_settings()
+    known = _store(settings)
+    users = httpx.get(f"{conn.url}/api/users/", headers=conn.headers, timeout=30).json()
+    by_email = {u["email"]: u for u in users}
+    out = []
+    for email in emails:
+        if email in known and email in by_email:
+            out.append(Annotator(by_email[email]["id"], email, known[email]["token"]))
+            continue
+        if email in by_email:
+            raise NewslabError(
+                f"user {email} exists in Label Studio but was not created by newslab; its token is unknown.",
+                "Ask the user for their access token, or use another e-mail.",
+            )
+        password = secrets.token_urlsafe(12)
+        with httpx.Client(base_url=conn.url, timeout=30) as web:
+            web.get("/user/signup/")
+            response = web.post(
+                "/user/signup/",
+                data={
+                    "email": email,
+                    "password": password,
+                    "csrfmiddlewaretoken": web.cookies.get("csrftoken", ""),
+                },
+                headers={"Referer": f"{conn.url}/user/signup/"},
+            )
+            if response.status_code not in (200, 302):
+                raise NewslabError(f"Label Studio refused to create {email} (HTTP {response.status_code}).")
+            token_response = web.get("/api/current-user/token")
+            whoami = web.get("/api/current-user/whoami")
+            if token_response.status_code != 200 or whoami.status_code != 200:
+                raise NewslabError(f"Label Studio did not create {email}: {response.text[:200]}")
+        annotator = Annotator(int(whoami.json()["id"]), email, token_response.json()["token"])
+        known[email] = {"id": annotator.id, "password": password, "token": annotator.token}
+        _save(settings, known)
+        out.append(annotator)
+    return out
+
+
+def public(annotators: list[Annotator]) -> list[dict]:
+    return [{k: v for k, v in asdict(a).items() if k != "token"} for a in annotators]
