@@ -19,7 +19,9 @@ from pathlib import Path
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=5_000)
     args = parser.parse_args()
@@ -49,13 +51,18 @@ def main() -> None:
             ]
             tasks = make_tasks(schema, "event_type", articles)
             client = conn.client()
-            raw_project = client.projects.create(title="raw-import", label_config=client.projects.get(
-                id=setup(conn, schema, settings=settings)[1].project.id).label_config)
+            raw_project = client.projects.create(
+                title="raw-import",
+                label_config=client.projects.get(
+                    id=setup(conn, schema, settings=settings)[1].project.id
+                ).label_config,
+            )
             project = next(p for p in find_projects(conn, schema, settings) if p.task == "event_type")
 
             t = time.perf_counter()
-            client.projects.import_tasks(id=raw_project.id, request=[{"data": d} for d in tasks],
-                                         return_task_ids=True)
+            client.projects.import_tasks(
+                id=raw_project.id, request=[{"data": d} for d in tasks], return_task_ids=True
+            )
             raw = time.perf_counter() - t
             t = time.perf_counter()
             report = push(conn, project, tasks, batch_size=args.batch_size)

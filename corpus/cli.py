@@ -57,27 +57,20 @@ def ingest_cmd(
     options = ReaderOptions(
         fields=_fields(field), source=source, licence=licence, format=fmt, max_file_bytes=max_file_mb * 2**20
     )
-    report = None
+    per_path = {
+        path: ReaderOptions(**{**options.__dict__, "licence": options.licence or licence})
+        for path, licence in licences.items()
+    }
     with progress() as bar:
         task = bar.add_task("ingesting", total=None)
-        for path in inputs:
-            opts = (
-                options
-                if str(path) not in licences
-                else ReaderOptions(**{**options.__dict__, "licence": options.licence or licences[str(path)]})
-            )
-            step = ingest(
-                [path], opts, strict=strict, workers=workers, on_progress=lambda n: bar.advance(task, n)
-            )
-            if report is None:
-                report = step
-            else:
-                report.added += step.added
-                report.duplicates += step.duplicates
-                report.rejects += step.rejects
-                report.clusters, report.total = step.clusters, step.total
-                report.articles_in_clusters, report.languages = step.articles_in_clusters, step.languages
-    assert report is not None
+        report = ingest(
+            inputs,
+            options,
+            strict=strict,
+            workers=workers,
+            per_path=per_path,
+            on_progress=lambda n: bar.advance(task, n),
+        )
     console.print(
         f"added {report.added:,}, exact duplicates skipped {report.duplicates:,}, "
         f"rejected {len(report.rejects):,}; "

@@ -99,8 +99,12 @@ def ingest(
     workers: int = 1,
     params: DedupParams | None = None,
     on_progress: Callable[[int], None] | None = None,
+    per_path: dict[str, ReaderOptions] | None = None,
 ) -> IngestReport:
-    """Ingest files or folders into the corpus store; re-ingesting the same articles adds nothing."""
+    """Ingest files or folders into the corpus store; re-ingesting the same articles adds nothing.
+
+    ``per_path`` gives some paths reader options of their own (e.g. an asset's licence).
+    """
     options = options or ReaderOptions()
     params = params or DedupParams()
     store = Store(root or corpus_dir())
@@ -124,7 +128,8 @@ def ingest(
                 on_progress(len(articles))
 
     try:
-        items = (item for path in paths for item in read_path(Path(path), options))
+        per_path = per_path or {}
+        items = (item for path in paths for item in read_path(Path(path), per_path.get(str(path), options)))
         for batch in _batched(items, batch_size):
             articles: list[Article] = []
             for item in batch:

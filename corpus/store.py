@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -165,11 +166,11 @@ class Store:
         return pq.read_table(path)
 
     def cluster_of(self, article_id: str) -> dict:
-        table = self.clusters().filter(pa.compute.equal(pa.compute.field("id"), article_id))
+        table = self.clusters().filter(pc.equal(pc.field("id"), article_id))
         if not table.num_rows:
             return {"cluster": article_id, "cluster_size": 1, "members": [article_id]}
         cluster_id = table.column("cluster")[0].as_py()
-        members = self.clusters().filter(pa.compute.equal(pa.compute.field("cluster"), cluster_id))
+        members = self.clusters().filter(pc.equal(pc.field("cluster"), cluster_id))
         return {
             "cluster": cluster_id,
             "cluster_size": members.num_rows,
