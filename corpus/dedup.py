@@ -70,21 +70,23 @@ def cluster(
 
     ``band_columns`` yields, band by band, the uint64 band hash of every row (row
     order = store order). ``signature_of(rows)`` returns the signatures of those rows.
+    A component is labelled by its first row. Working memory is a few bytes per row.
     """
-    labels = np.arange(n, dtype=np.int64)
+    labels = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
     for column in band_columns:
-        order = np.argsort(column, kind="stable")
-        keys = column[order]
-        same = keys[1:] == keys[:-1]
+        order = np.argsort(column, kind="stable").astype(labels.dtype, copy=False)
+        same = column[order[1:]] == column[order[:-1]]
+        del column
         if not same.any():
             continue
-        # each row that repeats its predecessor's key is a candidate of that run's first row
+        # a row whose key repeats its predecessor's is a candidate of its run's first row
+        member = np.flatnonzero(same) + 1
         starts = np.flatnonzero(np.concatenate(([True], ~same)))
-        run_of = np.repeat(starts, np.diff(np.append(starts, len(keys))))
-        member = np.flatnonzero(np.concatenate(([False], same)))
-        leaders, members = order[run_of[member]], order[member]
-        # skip pairs already in one component
-        todo = labels[leaders] != labels[members]
+        del same
+        leaders = order[starts[np.searchsorted(starts, member, side="right") - 1]]
+        members = order[member]
+        del order, starts, member
+        todo = labels[leaders] != labels[members]  # skip pairs already in one component
         leaders, members = leaders[todo], members[todo]
         confirmed_a, confirmed_b = [], []
         for i in range(0, len(leaders), chunk):
@@ -94,19 +96,23 @@ def cluster(
             confirmed_a.append(a[keep])
             confirmed_b.append(b[keep])
         if confirmed_a:
-            labels = _merge(labels, np.concatenate(confirmed_a), np.concatenate(confirmed_b))
+            _merge(labels, np.concatenate(confirmed_a), np.concatenate(confirmed_b))
     return labels
 
 
-def _merge(labels: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _merge(labels: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """Join the components of each pair (a, b), in place; each component keeps its smallest row."""
     if len(a) == 0:
-        return labels
-    n = len(labels)
-    rows = np.concatenate([np.arange(n), a])
-    cols = np.concatenate([labels, b])
-    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+        return
+    # labels are component representatives: union them, on a graph of the touched ones only
+    la, lb = labels[a], labels[b]
+    nodes, inverse = np.unique(np.concatenate([la, lb]), return_inverse=True)
+    k = len(nodes)
+    graph = coo_matrix(
+        (np.ones(len(la), dtype=np.int8), (inverse[: len(la)], inverse[len(la) :])), shape=(k, k)
+    )
     _, component = connected_components(graph, directed=False)
-    # label each component by its first row, so cluster ids follow store order
-    first = np.full(component.max() + 1, n, dtype=np.int64)
-    np.minimum.at(first, component, np.arange(n))
-    return first[component]
+    smallest = np.full(component.max() + 1, labels.size, dtype=np.int64)
+    np.minimum.at(smallest, component, nodes)
+    touched = np.isin(labels, nodes)
+    labels[touched] = smallest[component[np.searchsorted(nodes, labels[touched])]]

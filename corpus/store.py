@@ -231,7 +231,7 @@ class Store:
 
         bands = (band(b) for b in range(params.bands[0]))
         labels = cluster(n, bands, signature_of, params)
-        counts = np.bincount(labels, minlength=n)
+        counts = np.bincount(labels, minlength=n).astype(np.int32)
         in_cluster = counts[labels] > 1
         members = np.flatnonzero(in_cluster)
         leaders = labels[members]
