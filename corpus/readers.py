@@ -92,6 +92,11 @@ def _read_bytes(path: Path, options: ReaderOptions) -> bytes | Reject:
         return Reject(str(path), 0, f"unreadable: {exc.strerror or exc}")
 
 
+def _read_text(path: Path, options: ReaderOptions) -> str | Reject:
+    data = _read_bytes(path, options)
+    return data if isinstance(data, Reject) else _decode(path, data)
+
+
 def _record(values: dict, path: Path, line: int, options: ReaderOptions) -> Item:
     def get(name: str) -> str:
         value = values.get(options.column(name))
@@ -116,11 +121,7 @@ def _record(values: dict, path: Path, line: int, options: ReaderOptions) -> Item
 
 def read_text(path: Path, options: ReaderOptions) -> Iterator[Item]:
     """A plain-text article: the title on the first line, the body after it."""
-    data = _read_bytes(path, options)
-    if isinstance(data, Reject):
-        yield data
-        return
-    text = _decode(path, data)
+    text = _read_text(path, options)
     if isinstance(text, Reject):
         yield text
         return
@@ -166,11 +167,7 @@ def read_jsonl(path: Path, options: ReaderOptions) -> Iterator[Item]:
 
 def read_csv(path: Path, options: ReaderOptions) -> Iterator[Item]:
     """CSV (or TSV) with a header row; column names are configurable."""
-    data = _read_bytes(path, options)
-    if isinstance(data, Reject):
-        yield data
-        return
-    text = _decode(path, data)
+    text = _read_text(path, options)
     if isinstance(text, Reject):
         yield text
         return
