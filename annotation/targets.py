@@ -10,29 +10,24 @@ from corpus.sentences import pipeline
 from newslab.schema import Schema
 
 
-@lru_cache(maxsize=16)
-def _matcher(
-    schema_fingerprint: str, lang: str, aliases: tuple[tuple[str, tuple[str, ...]], ...]
-) -> PhraseMatcher:
-    nlp = pipeline(lang)
-    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-    for code, phrases in aliases:
-        # case-sensitive short acronyms ("US", "EU") would match "us", "eu": match those on ORTH
-        matcher.add(code, [nlp.make_doc(p) for p in phrases if not (p.isupper() and len(p) <= 3)])
-    return matcher
+def _is_acronym(phrase: str) -> bool:
+    return phrase.isupper() and len(phrase) <= 3
 
 
 @lru_cache(maxsize=16)
-def _acronyms(
-    schema_fingerprint: str, lang: str, aliases: tuple[tuple[str, tuple[str, ...]], ...]
-) -> PhraseMatcher:
+def _matchers(
+    lang: str, aliases: tuple[tuple[str, tuple[str, ...]], ...]
+) -> tuple[PhraseMatcher, PhraseMatcher]:
+    """Case-insensitive matching, except short acronyms ("US", "EU"), matched exactly so "us" is not."""
     nlp = pipeline(lang)
-    matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+    loose = PhraseMatcher(nlp.vocab, attr="LOWER")
+    exact = PhraseMatcher(nlp.vocab, attr="ORTH")
     for code, phrases in aliases:
-        exact = [nlp.make_doc(p) for p in phrases if p.isupper() and len(p) <= 3]
-        if exact:
-            matcher.add(code, exact)
-    return matcher
+        for matcher, keep in ((loose, False), (exact, True)):
+            docs = [nlp.make_doc(p) for p in phrases if _is_acronym(p) == keep]
+            if docs:
+                matcher.add(code, docs)
+    return loose, exact
 
 
 def _aliases(schema: Schema, lang: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -47,8 +42,7 @@ def mentioned_targets(schema: Schema, texts: list[str], lang: str) -> list[dict[
     """For each text, the schema targets it mentions and how often (``{code: count}``)."""
     aliases = _aliases(schema, lang)
     nlp = pipeline(lang)
-    loose = _matcher(schema.fingerprint, lang, aliases)
-    exact = _acronyms(schema.fingerprint, lang, aliases)
+    loose, exact = _matchers(lang, aliases)
     out = []
     for doc in nlp.tokenizer.pipe(texts, batch_size=64):
         counts: dict[str, int] = {}
