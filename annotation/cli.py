@@ -104,14 +104,14 @@ def push_cmd(
 ) -> None:
     """Import articles as tasks into the task's projects; re-running adds only what is missing."""
     from annotation.client import connect
-    from annotation.projects import find_projects
+    from annotation.projects import REVIEW, find_projects
     from annotation.push import load_predictions, make_tasks, push, select_articles
     from corpus.ingest import corpus_dir
     from corpus.store import Store
 
     schema = load_schema(get_settings().schema_path)
     conn = connect()
-    projects = [p for p in find_projects(conn, schema) if p.task == task]
+    projects = [p for p in find_projects(conn, schema) if p.task == task and p.annotator != REVIEW]
     if not projects:
         raise NewslabError(
             f"no Label Studio project for task {task!r}.", "Run `newslab annotate setup` first."
@@ -157,3 +157,76 @@ def pull_cmd() -> None:
         for snap in snapshots:
             console.print(f"  snapshot {snap.path} (sha256 {snap.sha256[:16]}…, {snap.tasks:,} tasks)")
     console.print(f"tables in {get_settings().annotations_dir}")
+
+
+@app.command("agreement")
+def agreement_cmd(
+    tasks: list[str] = typer.Argument(None, help="Tasks (default: every task with pulled annotations)."),
+    bootstrap: int = typer.Option(1000, min=0, help="Bootstrap resamples for the 95 % intervals."),
+    seed: int = typer.Option(0, help="Seed of the bootstrap."),
+    out: Path = typer.Option(None, help="Folder for the CSV and PNG (default data/annotations/agreement)."),
+) -> None:
+    """Inter-annotator agreement (Krippendorff's alpha, Cohen's kappa, percent) with bootstrap intervals."""
+    from annotation.agreement import agreement, heatmap
+    from dataset.annotated import read_annotations
+
+    settings = get_settings()
+    schema = load_schema(settings.schema_path)
+    out = out or settings.annotations_dir / "agreement"
+    names = tasks or [t for t, spec in schema.tasks.items() if spec.annotate]
+    names = [t for t in names if tasks or (settings.annotations_dir / f"{t}.parquet").exists()]
+    if not names:
+        raise NewslabError("no pulled annotations.", "Run `newslab annotate pull` first.")
+    for task in names:
+        frame = read_annotations(settings.annotations_dir / f"{task}.parquet")
+        with err_console.status(f"{task}: agreement with {bootstrap} bootstrap resamples"):
+            report = agreement(frame, schema, task, n_boot=bootstrap, seed=seed)
+        table = Table(
+            "scope",
+            "name",
+            "metric",
+            "value",
+            "95 % CI",
+            "units",
+            title=f"{task}: {report.n_annotators} annotators, {report.n_units} units with 2+ annotations",
+        )
+        for r in report.rows:
+            table.add_row(
+                r.scope, r.name, r.metric, f"{r.value:.3f}", f"[{r.low:.3f}, {r.high:.3f}]", str(r.n_units)
+            )
+        console.print(table)
+        out.mkdir(parents=True, exist_ok=True)
+        report.frame().to_csv(out / f"{task}.csv", index=False)
+        png = heatmap(report, out / f"{task}_kappa.png")
+        console.print(f"wrote {out / f'{task}.csv'} and {png}")
+
+
+@app.command("review")
+def review_cmd(
+    task: str = typer.Argument(..., help="Schema task: stance or event_type."),
+    dataset: str = typer.Option("newslab", help="Dataset config whose `gold:` settings apply."),
+    below: float = typer.Option(None, help="Agreement threshold (default: the config's gold.review_below)."),
+) -> None:
+    """Send the items whose annotators disagree to the review project (newslab/TASK/review)."""
+    from annotation.client import connect
+    from annotation.gold import gold_labels
+    from annotation.review import send_to_review
+    from corpus.store import Store
+    from dataset.annotated import read_annotations
+    from dataset.config import load_dataset_config
+
+    settings = get_settings()
+    schema = load_schema(settings.schema_path)
+    gold_config = load_dataset_config(dataset).gold
+    if below is not None:
+        gold_config = gold_config.model_copy(update={"review_below": below})
+    frame = read_annotations(settings.annotations_dir / f"{task}.parquet")
+    gold = gold_labels(frame, schema, task, gold_config)
+    if not gold.review:
+        console.print(f"{task}: no item under agreement {gold_config.review_below}; nothing to review.")
+        return
+    report = send_to_review(connect(), schema, task, gold.review, Store(settings.corpus_dir), settings)
+    console.print(
+        f"{report.project}: {len(gold.review)} item(s) under agreement {gold_config.review_below}; "
+        f"added {report.added}, already in the queue {report.existing}"
+    )

@@ -21,6 +21,8 @@ from newslab.schema import Schema
 from newslab.settings import Settings, get_settings
 
 GUIDELINES = Path(__file__).with_name("guidelines.md")
+#: the sibling project of low-agreement items, where an adjudicator decides (``newslab/<task>/review``)
+REVIEW = "review"
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,15 @@ def _ensure(conn: Connection, task: str, title: str, config: str, annotator: str
     return SetupResult(ref, "updated")
 
 
+def review_project(
+    conn: Connection, schema: Schema, task: str, settings: Settings | None = None
+) -> ProjectRef:
+    """The task's review project (created when missing), with the task's labeling config."""
+    config = label_config(schema, task, instructions=None)
+    validate_config(conn, config, f"schema task {task!r}")
+    return _ensure(conn, task, title_of(task, REVIEW, settings), config, REVIEW).project
+
+
 def setup(
     conn: Connection, schema: Schema, annotators: list[str] | None = None, settings: Settings | None = None
 ) -> list[SetupResult]:
@@ -155,6 +166,8 @@ def setup(
             continue
         config = label_config(schema, task, instructions=None)
         validate_config(conn, config, f"schema task {task!r}")
+        if REVIEW in (annotators or []):
+            raise NewslabError(f"{REVIEW!r} is the review project's name; it cannot be an annotator's.")
         for annotator in [None, *(annotators or [])]:
             results.append(_ensure(conn, task, title_of(task, annotator, settings), config, annotator))
     return results

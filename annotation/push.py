@@ -127,7 +127,7 @@ def push(
     conn: Connection,
     project: ProjectRef,
     tasks: list[dict],
-    predictions: dict[str, dict] | None = None,
+    predictions: dict[str, dict] | dict[str, list[dict]] | None = None,
     batch_size: int = 5000,
     on_progress: Callable[[int], None] | None = None,
 ) -> PushReport:
@@ -156,9 +156,7 @@ def push(
     return report
 
 
-def _import_batch(
-    conn: Connection, project: ProjectRef, batch: list[dict], predictions: dict[str, dict]
-) -> int:
+def _import_batch(conn: Connection, project: ProjectRef, batch: list[dict], predictions: dict) -> int:
     """Import one batch, retrying transient failures without ever importing a task twice."""
     client = conn.client()
     pending = {task_key(d): d for d in batch}
@@ -178,10 +176,10 @@ def _import_batch(
     return with_retries(send, f"importing tasks into {project.title!r}", before_retry=drop_already_imported)
 
 
-def _task(data: dict, prediction: dict | None) -> dict:
+def _task(data: dict, prediction: dict | list[dict] | None) -> dict:
     task: dict = {"data": data}
     if prediction:
-        task["predictions"] = [prediction]
+        task["predictions"] = prediction if isinstance(prediction, list) else [prediction]
     return task
 
 

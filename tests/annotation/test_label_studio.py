@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import httpx
 import pytest
@@ -258,3 +259,87 @@ def test_stop_then_serve_again(ls_settings: Settings) -> None:
     assert not server.status(ls_settings).running
     info = server.serve(ls_settings)
     assert info.running
+
+
+def test_review_queue_and_adjudication_reach_the_dataset(ls, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from annotation.gold import GoldConfig, gold_labels
+    from annotation.projects import REVIEW
+    from annotation.push import select_articles
+    from annotation.review import send_to_review
+    from corpus.ingest import ingest
+    from corpus.store import Store
+    from dataset.build import build, load
+
+    settings, conn = ls
+    local = settings.model_copy(update={"data_dir": tmp_path / "data"})  # corpus, annotations, datasets
+    words = ["army", "talks", "border", "treaty", "summit", "missile", "drone", "court", "police"]
+    words += ["vote", "rally", "strike", "aid", "trade", "oil"]
+    records = [
+        {
+            "title": f"T{k}",
+            "text": f"Russia {k}: " + " ".join(random.Random(k).choice(words) for _ in range(80)),
+            "source": "wire",
+            "license": "CC BY 4.0",
+        }
+        for k in range(6)
+    ]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert ingest([tmp_path / "a.jsonl"], root=local.corpus_dir).added == 6
+    store = Store(local.corpus_dir)
+    tasks = make_tasks(SCHEMA, "stance", select_articles(store))
+    assert len(tasks) == 6 and {t["target"] for t in tasks} == {"russia"}
+
+    ann, bob = ensure_annotators(conn, ["rev-ann@example.org", "rev-bob@example.org"], settings)
+    setup(conn, SCHEMA, [ann.email, bob.email], settings)
+    siblings = {
+        p.annotator: p for p in find_projects(conn, SCHEMA, settings) if p.task == "stance" and p.annotator
+    }
+    client = conn.client()
+    for user in (ann, bob):
+        push(conn, siblings[user.email], tasks)
+        ids = {k: v["id"] for k, v in existing_tasks(conn, siblings[user.email].id).items()}
+        for k, data in enumerate(tasks):
+            label = "against" if user is bob and k >= 4 else "favor"  # they disagree on two
+            client.annotations.create(
+                id=ids[f"{data['article_id']}:russia"], result=_choice("stance", label), completed_by=user.id
+            )
+    stance_projects = [p for p in find_projects(conn, SCHEMA, settings) if p.task == "stance"]
+    frame, _ = pull(conn, SCHEMA, stance_projects, local)["stance"]
+    gold = gold_labels(frame, SCHEMA, "stance", GoldConfig())
+    assert len(gold.items) == 6 and len(gold.review) == 2
+    assert {g.n_annotators for g in gold.items} == {2}
+
+    queued = send_to_review(conn, SCHEMA, "stance", gold.review, store, settings)
+    assert queued.added == 2
+    again = send_to_review(conn, SCHEMA, "stance", gold.review, store, settings)
+    assert again.added == 0 and again.existing == 2
+
+    review = next(
+        p for p in find_projects(conn, SCHEMA, settings) if p.task == "stance" and p.annotator == REVIEW
+    )
+    decided = gold.review[0]
+    task_id = existing_tasks(conn, review.id)[f"{decided.article_id}:russia"]["id"]
+    client.annotations.create(id=task_id, result=_choice("stance", "against"))  # the adjudicator decides
+
+    stance_projects = [p for p in find_projects(conn, SCHEMA, settings) if p.task == "stance"]
+    frame, _ = pull(conn, SCHEMA, stance_projects, local)["stance"]
+    shown = frame[(frame["kind"] == "prediction") & frame["project"].str.endswith("/review")]
+    assert sorted(shown["annotator"]) == sorted(
+        [ann.email, bob.email] * 2
+    )  # each vote shown to the adjudicator
+    gold = gold_labels(frame, SCHEMA, "stance", GoldConfig())
+    adjudicated = [g for g in gold.items if g.method == "adjudicated"]
+    assert [(g.article_id, g.labels) for g in adjudicated] == [(decided.article_id, ("against",))]
+    assert len(gold.review) == 1 and gold.review[0].article_id != decided.article_id
+
+    config = tmp_path / "pilot.yaml"
+    config.write_text(
+        "name: pilot\nconfigs: {stance: stance}\ngold: {method: ground_truth}\n"
+        "splits: {fractions: {train: 0.5, test: 0.5}, seed: 1}\n"
+    )
+    built = build(str(config), settings=local)
+    ds, _ = load(built.path / "stance")
+    rows = {r["article_id"]: r for part in ds.values() for r in part}
+    names = ds["train"].features["label"].names
+    assert names[rows[decided.article_id]["label"]] == "against"
+    assert rows[decided.article_id]["n_annotators"] == 2 and rows[decided.article_id]["agreement"] == 0.5

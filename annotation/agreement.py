@@ -1,0 +1,310 @@
+"""Inter-annotator agreement, with bootstrap confidence intervals.
+
+Input: the pulled annotations table (``data/annotations/<task>.parquet``). A
+*unit* is what one annotation labels: an article (event types) or an
+article-target pair (stance). Only submitted, not skipped annotations count; an
+annotator's latest annotation of a unit wins; the adjudications of a review
+project are not an annotator's and are left out.
+
+Figures, each with a percentile bootstrap interval over units:
+
+- Krippendorff's alpha (``krippendorff``): nominal for single-label tasks; with
+  the MASI distance (Passonneau 2006) over label sets for multi-label tasks.
+- per label: binary alpha of "has this label" (one label against the rest);
+- Cohen's kappa (scikit-learn) for every annotator pair; for a multi-label task
+  the pair's yes/no decisions on every (unit, label) are pooled;
+- percent agreement: the share of annotator pairs on a unit that chose exactly
+  the same labels, averaged over units with two or more annotators;
+- per annotator: mean kappa with the others and percent agreement with the others.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import krippendorff
+import numpy as np
+import pandas as pd
+from sklearn.metrics import cohen_kappa_score
+
+from annotation.projects import REVIEW
+from newslab.errors import NewslabError
+from newslab.schema import Schema, Task
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Who gave which label set to which unit: ``matrix[annotator, unit]`` indexes ``sets`` (-1: none)."""
+
+    units: list[str]
+    annotators: list[str]
+    sets: list[frozenset[str]]
+    matrix: np.ndarray
+    labels: list[str]  #: the task's label codes
+    multi_label: bool
+    cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  #: per-label yes/no arrays
+
+
+@dataclass(frozen=True)
+class AgreementRow:
+    scope: str  #: overall, label, pair or annotator
+    name: str  #: the label, pair (a | b) or annotator; "all" for overall figures
+    metric: str  #: alpha_nominal, alpha_masi, alpha_binary, kappa, percent
+    value: float
+    low: float
+    high: float
+    n_units: int
+
+
+@dataclass
+class AgreementReport:
+    task: str
+    n_units: int  #: units with at least two annotators
+    n_annotators: int
+    rows: list[AgreementRow] = field(default_factory=list)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame([r.__dict__ for r in self.rows])
+
+    def kappa_matrix(self) -> pd.DataFrame:
+        names = sorted({n for r in self.rows if r.metric == "kappa" for n in r.name.split(" | ")})
+        out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+        for row in self.rows:
+            if row.scope == "pair" and row.metric == "kappa":
+                a, b = row.name.split(" | ")
+                out.loc[a, b] = out.loc[b, a] = row.value
+        return out
+
+
+def unit_key(article_id: str, target: str) -> str:
+    return f"{article_id}|{target}" if target else article_id
+
+
+def submitted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Submitted annotations, one per (unit, annotator): the latest; skipped ones and adjudications out."""
+    required = {"kind", "article_id", "target", "annotator", "labels", "cancelled", "updated_at"}
+    missing = required - set(frame.columns)
+    if missing:
+        raise NewslabError(f"annotations table: missing column(s) {', '.join(sorted(missing))}.")
+    keep = (frame["kind"] == "annotation") & ~frame["cancelled"].astype(bool)
+    if "project" in frame.columns:
+        keep &= ~frame["project"].astype(str).str.endswith("/" + REVIEW)
+    rows = frame[keep].copy()
+    rows["unit"] = [unit_key(a, t) for a, t in zip(rows["article_id"], rows["target"], strict=True)]
+    rows = rows.sort_values(["unit", "annotator", "updated_at"])
+    return rows.drop_duplicates(["unit", "annotator"], keep="last")
+
+
+def reliability(frame: pd.DataFrame, task: Task) -> Reliability:
+    rows = submitted(frame)
+    units = sorted(rows["unit"].unique())
+    annotators = sorted(rows["annotator"].unique())
+    set_index: dict[frozenset[str], int] = {}
+    matrix = np.full((len(annotators), len(units)), -1, dtype=np.int64)
+    u_of = {u: i for i, u in enumerate(units)}
+    a_of = {a: i for i, a in enumerate(annotators)}
+    for unit, annotator, labels in zip(rows["unit"], rows["annotator"], rows["labels"], strict=True):
+        key = frozenset(labels)
+        matrix[a_of[annotator], u_of[unit]] = set_index.setdefault(key, len(set_index))
+    sets = sorted(set_index, key=set_index.get)
+    return Reliability(units, annotators, sets, matrix, task.codes, task.multi_label)
+
+
+# -- the statistics; each takes the indices of the units to use (a bootstrap sample) ---------------
+
+
+def masi_distance(a: frozenset[str], b: frozenset[str]) -> float:
+    """1 - Jaccard x monotonicity (1 equal, 2/3 subset, 1/3 overlap, 0 disjoint); Passonneau 2006."""
+    if not a and not b:
+        return 0.0
+    union = len(a | b)
+    inter = len(a & b)
+    if a == b:
+        m = 1.0
+    elif a <= b or b <= a:
+        m = 2 / 3
+    elif inter:
+        m = 1 / 3
+    else:
+        m = 0.0
+    return 1.0 - (inter / union) * m
+
+
+def _value_counts(codes: np.ndarray, n_values: int) -> np.ndarray:
+    """(units, values) counts from an (annotators, units) array of value indices (-1 missing)."""
+    counts = np.zeros((codes.shape[1], n_values), dtype=np.int64)
+    for row in codes:
+        present = row >= 0
+        np.add.at(counts, (np.nonzero(present)[0], row[present]), 1)
+    return counts
+
+
+def _alpha(counts: np.ndarray, metric: str | Callable) -> float:
+    pairable = counts[counts.sum(axis=1) >= 2]
+    if len(pairable) == 0 or np.count_nonzero(pairable.sum(axis=0)) < 2:
+        return math.nan  # no disagreement possible: alpha is undefined
+    return float(
+        krippendorff.alpha(
+            value_counts=pairable, value_domain=np.arange(counts.shape[1]), level_of_measurement=metric
+        )
+    )
+
+
+def alpha_nominal(rel: Reliability, cols: np.ndarray) -> float:
+    return _alpha(_value_counts(rel.matrix[:, cols], len(rel.sets)), "nominal")
+
+
+def alpha_masi(rel: Reliability, cols: np.ndarray) -> float:
+    d = np.array([[masi_distance(a, b) for b in rel.sets] for a in rel.sets])
+
+    def metric(v1, v2, i1, i2, n_v, dtype=np.float64):  # krippendorff's DistanceMetric protocol
+        return d[i1, i2].astype(dtype)
+
+    return _alpha(_value_counts(rel.matrix[:, cols], len(rel.sets)), metric)
+
+
+def _has_label(rel: Reliability, label: str) -> np.ndarray:
+    """(annotators, units): 1 if the annotator gave the label, 0 if not, -1 if no annotation."""
+    if label not in rel.cache:
+        has = np.array([label in s for s in rel.sets] + [False], dtype=np.int8)  # index -1 -> last
+        out = has[rel.matrix]
+        out[rel.matrix < 0] = -1
+        rel.cache[label] = out
+    return rel.cache[label]
+
+
+def alpha_binary(rel: Reliability, label: str, cols: np.ndarray) -> float:
+    return _alpha(_value_counts(_has_label(rel, label)[:, cols], 2), "nominal")
+
+
+def _pair_decisions(rel: Reliability, a: int, b: int, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    both = cols[(rel.matrix[a, cols] >= 0) & (rel.matrix[b, cols] >= 0)]
+    if not rel.multi_label:
+        return rel.matrix[a, both], rel.matrix[b, both]
+    ya = np.concatenate([_has_label(rel, label)[a, both] for label in rel.labels])
+    yb = np.concatenate([_has_label(rel, label)[b, both] for label in rel.labels])
+    return ya, yb
+
+
+def kappa(rel: Reliability, a: int, b: int, cols: np.ndarray) -> float:
+    ya, yb = _pair_decisions(rel, a, b, cols)
+    if len(ya) == 0 or (len(set(ya.tolist()) | set(yb.tolist())) < 2):
+        return math.nan
+    return float(cohen_kappa_score(ya, yb))
+
+
+def percent_agreement(rel: Reliability, cols: np.ndarray, who: int | None = None) -> float:
+    """Share of agreeing annotator pairs per unit (only pairs including ``who`` when given)."""
+    codes = rel.matrix[:, cols]
+    counts = _value_counts(codes, len(rel.sets))
+    n = counts.sum(axis=1)
+    if who is None:
+        pairs = n * (n - 1) / 2
+        agreeing = (counts * (counts - 1) / 2).sum(axis=1)
+    else:
+        mine = codes[who]
+        has = mine >= 0
+        pairs = np.where(has, n - 1, 0)
+        same = counts[np.arange(len(mine)), np.where(has, mine, 0)]
+        agreeing = np.where(has, same - 1, 0)
+    ok = pairs > 0
+    return float(np.mean(agreeing[ok] / pairs[ok])) if ok.any() else math.nan
+
+
+def bootstrap(
+    statistic: Callable[[np.ndarray], float],
+    units: np.ndarray,
+    n_boot: int,
+    seed: int,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
+    """The statistic on ``units`` and its percentile bootstrap interval (units resampled with replacement)."""
+    value = statistic(units)
+    if n_boot <= 0 or len(units) < 2:
+        return value, math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    draws = np.array([statistic(rng.choice(units, size=len(units), replace=True)) for _ in range(n_boot)])
+    draws = draws[~np.isnan(draws)]
+    if len(draws) == 0:
+        return value, math.nan, math.nan
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return value, float(low), float(high)
+
+
+def agreement(
+    frame: pd.DataFrame, schema: Schema, task_name: str, n_boot: int = 1000, seed: int = 0
+) -> AgreementReport:
+    """Every agreement figure of one task's annotations."""
+    task = schema.task(task_name)
+    rel = reliability(frame, task)
+    if len(rel.annotators) < 2:
+        raise NewslabError(
+            f"{task_name}: agreement needs two or more annotators; found "
+            f"{len(rel.annotators)} ({', '.join(rel.annotators) or 'none'}).",
+            "Double-annotate some items (`newslab annotate setup --annotator A --annotator B`) and pull.",
+        )
+    shared = np.nonzero((rel.matrix >= 0).sum(axis=0) >= 2)[0]
+    report = AgreementReport(task_name, len(shared), len(rel.annotators))
+
+    def add(scope: str, name: str, metric: str, stat: Callable[[np.ndarray], float], units: np.ndarray):
+        value, low, high = bootstrap(stat, units, n_boot, seed)
+        report.rows.append(AgreementRow(scope, name, metric, value, low, high, len(units)))
+
+    if task.multi_label:
+        add("overall", "all", "alpha_masi", lambda c: alpha_masi(rel, c), shared)
+    else:
+        add("overall", "all", "alpha_nominal", lambda c: alpha_nominal(rel, c), shared)
+    add("overall", "all", "percent", lambda c: percent_agreement(rel, c), shared)
+    for label in rel.labels:
+        add("label", label, "alpha_binary", lambda c, label=label: alpha_binary(rel, label, c), shared)
+    n = len(rel.annotators)
+    for a, b in itertools.combinations(range(n), 2):
+        both = np.nonzero((rel.matrix[a] >= 0) & (rel.matrix[b] >= 0))[0]
+        if len(both):
+            name = f"{rel.annotators[a]} | {rel.annotators[b]}"
+            add("pair", name, "kappa", lambda c, a=a, b=b: kappa(rel, a, b, c), both)
+    for a in range(n):
+        mine = np.nonzero((rel.matrix[a] >= 0) & ((rel.matrix >= 0).sum(axis=0) >= 2))[0]
+        if not len(mine):
+            continue
+        others = [b for b in range(n) if b != a]
+
+        def mean_kappa(c: np.ndarray, a: int = a, others: list[int] = others) -> float:
+            values = [kappa(rel, a, b, c) for b in others]
+            values = [v for v in values if not math.isnan(v)]
+            return float(np.mean(values)) if values else math.nan
+
+        add("annotator", rel.annotators[a], "kappa", mean_kappa, mine)
+        add("annotator", rel.annotators[a], "percent", lambda c, a=a: percent_agreement(rel, c, a), mine)
+    return report
+
+
+def heatmap(report: AgreementReport, path: Path) -> Path:
+    """A PNG heatmap of Cohen's kappa for every annotator pair."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = report.kappa_matrix()
+    size = max(3.0, 0.8 * len(matrix) + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(matrix.to_numpy(dtype=float), vmin=-1, vmax=1, cmap="RdYlGn")
+    ax.set_xticks(range(len(matrix)), matrix.columns, rotation=45, ha="right")
+    ax.set_yticks(range(len(matrix)), matrix.index)
+    for (i, j), value in np.ndenumerate(matrix.to_numpy(dtype=float)):
+        ax.text(j, i, "n/a" if math.isnan(value) else f"{value:.2f}", ha="center", va="center", fontsize=8)
+    ax.set_title(f"{report.task}: Cohen's kappa per annotator pair ({report.n_units} shared units)")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+    return path

@@ -1,0 +1,151 @@
+"""Gold labels from several annotations: majority vote, Dawid-Skene, or an adjudicator's decision.
+
+The method is chosen in the dataset config (``gold:``). ``ground_truth`` takes
+an adjudicator's labels where there are any (an annotation marked as ground
+truth in Label Studio, or one made in the review project) and falls back to
+``fallback`` elsewhere. Multi-label tasks aggregate every label as its own
+yes/no question (binary relevance). Every item keeps its number of annotators
+and its agreement: the mean MASI similarity of the annotations to the gold
+label set (for a single-label task, the share of annotators who chose the gold
+label). Items under ``review_below`` can be sent back to Label Studio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from annotation.agreement import masi_distance, submitted, unit_key
+from annotation.projects import REVIEW
+from newslab.errors import NewslabError
+from newslab.schema import Schema
+
+
+class GoldConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Literal["majority", "dawid_skene", "ground_truth"] = "ground_truth"
+    #: for ``ground_truth``: how items without an adjudication get their labels
+    fallback: Literal["majority", "dawid_skene"] = "majority"
+    #: items with fewer annotators are left out of the dataset
+    min_annotators: int = Field(1, ge=1)
+    #: items whose agreement is below this go to the review queue
+    review_below: float = Field(0.67, ge=0, le=1)
+    dawid_skene_iterations: int = Field(100, ge=1)
+
+
+@dataclass(frozen=True)
+class GoldItem:
+    unit: str
+    article_id: str
+    target: str
+    labels: tuple[str, ...]
+    n_annotators: int
+    agreement: float  #: 1.0 when all annotators gave the gold labels
+    method: str  #: majority, dawid_skene or adjudicated
+    votes: tuple[tuple[str, tuple[str, ...]], ...]  #: (annotator, labels) of every annotation
+
+
+@dataclass(frozen=True)
+class GoldResult:
+    items: list[GoldItem]
+    dropped: list[str]  #: units with fewer than min_annotators annotators
+    review: list[GoldItem]  #: items under the review threshold (not adjudicated)
+
+
+def adjudications(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """The adjudicator's latest labels per unit: ground-truth annotations and the review project's."""
+    keep = (frame["kind"] == "annotation") & ~frame["cancelled"].astype(bool)
+    is_review = frame["project"].astype(str).str.endswith("/" + REVIEW) if "project" in frame else False
+    rows = frame[keep & (frame["ground_truth"].astype(bool) | is_review)]
+    rows = rows.sort_values("updated_at")
+    out: dict[str, tuple[str, ...]] = {}
+    for article_id, target, labels in zip(rows["article_id"], rows["target"], rows["labels"], strict=True):
+        out[unit_key(article_id, target)] = tuple(sorted(labels))
+    return out
+
+
+def _aggregate(rows: pd.DataFrame, method: str, multi_label: bool, iterations: int) -> dict[str, tuple]:
+    from crowdkit.aggregation import BinaryRelevance, DawidSkene, MajorityVote
+
+    data = pd.DataFrame({"task": rows["unit"], "worker": rows["annotator"]})
+    if multi_label:
+        data["label"] = [list(labels) for labels in rows["labels"]]
+        base = MajorityVote() if method == "majority" else DawidSkene(n_iter=iterations)
+        result = BinaryRelevance(base).fit_predict(data) if data["label"].map(len).any() else pd.Series()
+        return {unit: tuple(sorted(labels)) for unit, labels in result.items()}
+    bad = [u for u, labels in zip(rows["unit"], rows["labels"], strict=True) if len(labels) != 1]
+    if bad:
+        raise NewslabError(f"single-label task: unit {bad[0]!r} has an annotation without exactly one label.")
+    data["label"] = [labels[0] for labels in rows["labels"]]
+    model = MajorityVote() if method == "majority" else DawidSkene(n_iter=iterations)
+    return {unit: (label,) for unit, label in model.fit_predict(data).items()}
+
+
+def gold_labels(frame: pd.DataFrame, schema: Schema, task_name: str, config: GoldConfig) -> GoldResult:
+    """One gold item per annotated unit, with its number of annotators and its agreement."""
+    task = schema.task(task_name)
+    rows = submitted(frame)
+    adjudicated = adjudications(frame) if config.method == "ground_truth" else {}
+    method = config.fallback if config.method == "ground_truth" else config.method
+    if len(rows) == 0 and not adjudicated:
+        raise NewslabError(f"{task_name}: no submitted annotations to take gold labels from.")
+    aggregated = (
+        _aggregate(rows, method, task.multi_label, config.dawid_skene_iterations) if len(rows) else {}
+    )
+    codes = set(task.codes)
+    items: list[GoldItem] = []
+    dropped: list[str] = []
+    by_unit = {unit: group for unit, group in rows.groupby("unit", sort=True)}
+    for unit in sorted(set(by_unit) | set(adjudicated)):
+        group = by_unit.get(unit)
+        votes = (
+            tuple(
+                sorted(
+                    (str(who), tuple(sorted(labels)))
+                    for who, labels in zip(group["annotator"], group["labels"], strict=True)
+                )
+            )
+            if group is not None
+            else ()
+        )
+        given = [frozenset(labels) for _, labels in votes]
+        if unit in adjudicated:
+            labels, how = adjudicated[unit], "adjudicated"
+        else:
+            if len(given) < config.min_annotators:
+                dropped.append(unit)
+                continue
+            labels, how = aggregated.get(unit, ()), method
+        unknown = sorted(set(labels) - codes)
+        if unknown:
+            raise NewslabError(f"{task_name}, unit {unit!r}: label {unknown[0]!r} is not in the schema.")
+        if not task.multi_label and len(labels) != 1:
+            raise NewslabError(
+                f"{task_name}, unit {unit!r}: the adjudication has {len(labels)} labels, not 1."
+            )
+        gold = frozenset(labels)
+        agreement = sum(1 - masi_distance(g, gold) for g in given) / len(given) if given else float("nan")
+        first = group.iloc[0] if group is not None else None
+        article_id, _, target = unit.partition("|")
+        items.append(
+            GoldItem(
+                unit=unit,
+                article_id=str(first["article_id"]) if first is not None else article_id,
+                target=str(first["target"]) if first is not None else target,
+                labels=tuple(sorted(labels)),
+                n_annotators=len(given),
+                agreement=round(agreement, 6),
+                method=how,
+                votes=votes,
+            )
+        )
+    review = [
+        item
+        for item in items
+        if item.method != "adjudicated" and item.n_annotators >= 2 and item.agreement < config.review_below
+    ]
+    return GoldResult(items, dropped, review)
