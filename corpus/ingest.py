@@ -40,7 +40,7 @@ class IngestReport:
 
 
 def corpus_dir() -> Path:
-    return get_settings().data_dir / "corpus"
+    return get_settings().corpus_dir
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:

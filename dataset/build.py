@@ -1,9 +1,20 @@
 """Build a Hugging Face ``DatasetDict`` from labelled items, with features derived from the schema.
 
-The dataset is written atomically under ``data/datasets/<name>/`` (``save_to_disk``
-plus Parquet per split and a ``newslab.json`` with the fingerprint); a build
-that is interrupted leaves the previous one in place, and a rebuild of the same
-content writes nothing.
+Two kinds of dataset config (``configs/datasets/NAME.yaml``):
+
+- an external set: an importer reads an asset, the config's ``label_map`` maps its
+  labels onto the schema; one configuration;
+- our annotations (``configs: {events: event_type, stance: stance}``): gold labels
+  from the pulled Label Studio annotations joined with the corpus; one
+  configuration per task.
+
+Items without splits are split by ``dataset.splits`` (seeded, stratified,
+near-duplicate clusters kept in one split). A build is written as an immutable
+version folder ``data/datasets/.versions/<name>/<fingerprint>/`` (``save_to_disk``
+plus Parquet per split, ``newslab.json`` and the dataset card ``README.md``);
+``data/datasets/<name>`` is a symbolic link to the current version, replaced
+atomically at the end. An interrupted build leaves the previous version in
+place; rebuilding the same content writes nothing.
 """
 
 from __future__ import annotations
@@ -15,32 +26,46 @@ import random
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value, load_from_disk
 
+from corpus.store import Store
+from dataset.annotated import AnnotatedPart, annotated_parts
+from dataset.card import CardPart, render
 from dataset.config import DatasetConfig, load_dataset_config
 from dataset.importers import get_importer
 from dataset.records import LabeledItem
+from dataset.splits import SPLIT_NAMES, SplitConfig, assign_splits
 from newslab.assets import asset_dir, load_manifest
 from newslab.errors import NewslabError
 from newslab.schema import Schema, Task, load_schema
 from newslab.settings import Settings, get_settings
 
-SPLIT_ORDER = ("train", "validation", "test")
+SPLIT_ORDER = SPLIT_NAMES
 META_FILE = "newslab.json"
+CARD_FILE = "README.md"
+VERSIONS = ".versions"
+KEEP_VERSIONS = 2  #: the current version and the one before it
 
 
 @dataclass(frozen=True)
 class BuiltDataset:
     name: str
-    task: str
+    task: str  #: the task, or the tasks joined by "," for a dataset with several configurations
     path: Path
     fingerprint: str
     counts: dict[str, int]
-    written: bool  #: False when an identical dataset was already on disk
+    written: bool  #: False when an identical dataset was already current
+    configs: dict[str, dict[str, int]] = field(default_factory=dict)  #: config -> split counts
+    warnings: list[str] = field(default_factory=list)
+
+
+def label_column(task: Task) -> str:
+    return "labels" if task.multi_label else "label"
 
 
 def features_for(task: Task) -> Features:
@@ -51,16 +76,20 @@ def features_for(task: Task) -> Features:
             "id": Value("string"),
             "article_id": Value("string"),
             "text": Value("string"),
+            "title": Value("string"),
             "target": Value("string"),
             "lang": Value("string"),
             "source": Value("string"),
-            "labels" if task.multi_label else "label": List(label) if task.multi_label else label,
+            "url": Value("string"),
+            "published": Value("string"),
+            "licence": Value("string"),
+            "attribution": Value("string"),
+            "group": Value("string"),
+            "n_annotators": Value("int32"),
+            "agreement": Value("float32"),
+            label_column(task): List(label) if task.multi_label else label,
         }
     )
-
-
-def label_column(task: Task) -> str:
-    return "labels" if task.multi_label else "label"
 
 
 def map_labels(items: Iterable[LabeledItem], config: DatasetConfig, schema: Schema) -> list[LabeledItem]:
@@ -84,6 +113,32 @@ def map_labels(items: Iterable[LabeledItem], config: DatasetConfig, schema: Sche
             )
         mapped.append(replace(item, labels=labels))
     return mapped
+
+
+def split_items(
+    items: list[LabeledItem], config: SplitConfig | None, where: str
+) -> tuple[list[LabeledItem], list[str]]:
+    """Give a split to the items that have none (all of them share one split config)."""
+    todo = [i for i, item in enumerate(items) if not item.split]
+    if not todo:
+        return items, []
+    if config is None:
+        raise NewslabError(
+            f"{where}: item {items[todo[0]].id} has no split and the config has no `splits:`.",
+            "Add `splits: {seed: 13}` to the dataset config.",
+        )
+    chosen = [items[i] for i in todo]
+    result = assign_splits(
+        [i.id for i in chosen],
+        [i.leakage_group for i in chosen],
+        [i.labels for i in chosen],
+        config,
+        dates=[i.published for i in chosen],
+    )
+    out = list(items)
+    for index, split in zip(todo, result.splits, strict=True):
+        out[index] = replace(items[index], split=split)
+    return out, [f"{where}: {w}" for w in result.warnings]
 
 
 def subsample(items: list[LabeledItem], limit: int | None, seed: int) -> list[LabeledItem]:
@@ -114,19 +169,14 @@ def fingerprint(items: list[LabeledItem], task: Task, schema: Schema) -> str:
 def to_dataset_dict(items: list[LabeledItem], task: Task) -> DatasetDict:
     features = features_for(task)
     column = label_column(task)
+    by_split: dict[str, list[LabeledItem]] = {}
+    for item in items:
+        by_split.setdefault(item.split, []).append(item)
     splits: dict[str, Dataset] = {}
-    present = {item.split for item in items}
-    for split in sorted(present, key=lambda s: (*SPLIT_ORDER, s).index(s)):
-        rows = [item for item in items if item.split == split]
-        data = {
-            "id": [i.id for i in rows],
-            "article_id": [i.article_id for i in rows],
-            "text": [i.text for i in rows],
-            "target": [i.target for i in rows],
-            "lang": [i.lang for i in rows],
-            "source": [i.source for i in rows],
-            column: [list(i.labels) if task.multi_label else i.labels[0] for i in rows],
-        }
+    for split in sorted(by_split, key=lambda s: (*SPLIT_ORDER, s).index(s)):
+        rows = by_split[split]
+        data = {name: [getattr(i, name) for i in rows] for name in features if name != column}
+        data[column] = [list(i.labels) if task.multi_label else i.labels[0] for i in rows]
         splits[split] = Dataset.from_dict(data, features=features, split=split)
     return DatasetDict(splits)
 
@@ -142,24 +192,98 @@ def read_meta(path: Path) -> dict | None:
     return json.loads(meta.read_text(encoding="utf-8"))
 
 
-def _write_atomically(ds: DatasetDict, meta: dict, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
-    try:
-        ds.save_to_disk(str(tmp / "hf"))
-        (tmp / "parquet").mkdir()
-        for split, part in ds.items():
-            part.to_parquet(str(tmp / "parquet" / f"{split}.parquet"))
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
-        old = dest.with_name(f".{dest.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        if dest.exists():
-            os.replace(dest, old)
-        os.replace(tmp, dest)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+@dataclass
+class Part:
+    """One configuration of a dataset being built."""
+
+    name: str  #: configuration name ("default" for an imported set)
+    task_name: str
+    task: Task
+    items: list[LabeledItem]
+    fingerprint: str = ""
+    card: CardPart | None = None
+    meta: dict = field(default_factory=dict)
+
+
+def _part_meta(part: Part, config: DatasetConfig, schema: Schema, limit: int | None, seed: int) -> dict:
+    counts = dict(Counter(item.split for item in part.items))
+    return {
+        "name": config.name,
+        "config": part.name,
+        "task": part.task_name,
+        "label_column": label_column(part.task),
+        "fingerprint": part.fingerprint,
+        "schema_version": schema.version,
+        "schema_fingerprint": schema.fingerprint,
+        "limit": limit,
+        "seed": seed,
+        "counts": counts,
+        "label_distribution": {
+            split: dict(Counter(label for i in part.items if i.split == split for label in i.labels))
+            for split in counts
+        },
+        "source": config.source,
+        "licence": config.licence,
+    }
+
+
+def _write_part(part: Part, folder: Path) -> None:
+    ds = to_dataset_dict(part.items, part.task)
+    folder.mkdir(parents=True, exist_ok=True)
+    ds.save_to_disk(str(folder / "hf"))
+    (folder / "parquet").mkdir()
+    for split, data in ds.items():
+        data.to_parquet(str(folder / "parquet" / f"{split}.parquet"))
+    (folder / META_FILE).write_text(json.dumps(part.meta, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def write_version(dest: Path, digest: str, write: Callable[[Path], None]) -> bool:
+    """Write a version folder (unless that content exists) and point ``dest`` at it atomically.
+
+    Returns False when ``dest`` already pointed at this version.
+    """
+    versions = dest.parent / VERSIONS / dest.name
+    versions.mkdir(parents=True, exist_ok=True)
+    for stray in versions.glob(".*.tmp"):  # left by a build that was killed (one builder at a time)
+        shutil.rmtree(stray, ignore_errors=True)
+    final = versions / digest
+    if not (final / META_FILE).is_file():
+        tmp = Path(tempfile.mkdtemp(prefix=f".{digest}.", suffix=".tmp", dir=versions))
+        try:
+            write(tmp)
+            if final.exists():  # an incomplete folder of an older crash
+                shutil.rmtree(final)
+            os.replace(tmp, final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    target = os.path.relpath(final, dest.parent)
+    if dest.is_symlink() and os.readlink(dest) == target:
+        return False
+    if dest.exists() and not dest.is_symlink():  # a folder of the layout before versions
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        os.replace(dest, versions / f"legacy-{stamp}")
+    link = dest.with_name(f".{dest.name}.link.tmp")
+    link.unlink(missing_ok=True)
+    os.symlink(target, link)
+    os.replace(link, dest)  # atomic: readers see the old version or the new one
+    _prune(versions, keep=final)
+    return True
+
+
+def _prune(versions: Path, keep: Path) -> None:
+    """Remove all but the newest versions."""
+    olds = sorted(
+        (p for p in versions.iterdir() if p != keep and p.is_dir()), key=lambda p: p.stat().st_mtime
+    )
+    for path in olds[: max(0, len(olds) - (KEEP_VERSIONS - 1))]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def imported_parts(config: DatasetConfig, schema: Schema, settings: Settings) -> list[Part]:
+    load_manifest(settings.assets_manifest).get(config.asset)  # the asset must be declared
+    items = list(get_importer(config.importer)(asset_dir(config.asset, settings), config))
+    task = schema.task(config.task)
+    return [Part("default", config.task, task, map_labels(items, config, schema))]
 
 
 def build(
@@ -169,48 +293,101 @@ def build(
     schema: Schema | None = None,
     settings: Settings | None = None,
 ) -> BuiltDataset:
-    """Import a dataset by its config name, map its labels onto the schema and save it."""
+    """Build a dataset by its config name (or path) and make it the current version."""
     settings = settings or get_settings()
     schema = schema or load_schema(settings.schema_path)
     config = load_dataset_config(name)
-    task = schema.task(config.task)
-    load_manifest(settings.assets_manifest).get(config.asset)  # the asset must be declared
-    items = list(get_importer(config.importer)(asset_dir(config.asset, settings), config))
-    items = subsample(map_labels(items, config, schema), limit, seed)
-    if not items:
-        raise NewslabError(f"dataset {name!r}: the importer produced no items.")
-    digest = fingerprint(items, task, schema)
+    gold_parts = {}
+    if config.from_annotations:
+        gold_parts = annotated_parts(
+            config.configs, config.gold, schema, settings.annotations_dir, Store(settings.corpus_dir)
+        )
+        parts = [Part(n, p.task, schema.task(p.task), p.items) for n, p in gold_parts.items()]
+    else:
+        parts = imported_parts(config, schema, settings)
     dest = dataset_path(config.name if not limit else f"{config.name}_n{limit}", settings)
-    counts = dict(Counter(item.split for item in items))
-    old = read_meta(dest)
-    if old and old.get("fingerprint") == digest and (dest / "hf").exists():
-        return BuiltDataset(config.name, config.task, dest, digest, counts, written=False)
-    column = label_column(task)
-    distribution = {
-        split: dict(Counter(label for i in items if i.split == split for label in i.labels))
-        for split in counts
-    }
-    meta = {
-        "name": config.name,
-        "task": config.task,
-        "label_column": column,
-        "fingerprint": digest,
-        "schema_version": schema.version,
-        "schema_fingerprint": schema.fingerprint,
-        "limit": limit,
-        "seed": seed,
-        "counts": counts,
-        "label_distribution": distribution,
-        "source": config.source,
-        "licence": config.licence,
-    }
-    _write_atomically(to_dataset_dict(items, task), meta, dest)
-    return BuiltDataset(config.name, config.task, dest, digest, counts, written=True)
+    return publish(config, parts, schema, dest, limit, seed, gold_parts)
+
+
+def publish(
+    config: DatasetConfig,
+    parts: list[Part],
+    schema: Schema,
+    dest: Path,
+    limit: int | None = None,
+    seed: int = 0,
+    gold_parts: Mapping[str, AnnotatedPart] | None = None,
+) -> BuiltDataset:
+    """Split, fingerprint, write (with its card) and make current the configurations of a dataset."""
+    gold_parts = gold_parts or {}
+    warnings: list[str] = []
+    for part in parts:
+        if not part.items:
+            raise NewslabError(f"dataset {config.name!r}, {part.name}: no items.")
+        part.items, found = split_items(part.items, config.splits, f"dataset {config.name!r}, {part.name}")
+        warnings += found
+        part.items = subsample(part.items, limit, seed)
+        part.fingerprint = fingerprint(part.items, part.task, schema)
+        part.meta = _part_meta(part, config, schema, limit, seed)
+        gold = gold_parts.get(part.name)
+        part.card = CardPart(
+            part.name,
+            part.task_name,
+            part.task,
+            part.items,
+            path=part.name if config.from_annotations else "",
+            gold=gold.gold if gold else None,
+            agreement=gold.agreement if gold else None,
+            warnings=found,
+        )
+    if config.from_annotations:
+        digest = hashlib.sha256("".join(f"{p.name}={p.fingerprint};" for p in parts).encode()).hexdigest()[
+            :16
+        ]
+    else:
+        digest = parts[0].fingerprint
+
+    def write(folder: Path) -> None:
+        if config.from_annotations:
+            for part in parts:
+                _write_part(part, folder / part.name)
+            top = {
+                "name": config.name,
+                "fingerprint": digest,
+                "configs": {
+                    p.name: {"task": p.task_name, "fingerprint": p.fingerprint, "counts": p.meta["counts"]}
+                    for p in parts
+                },
+                "gold": config.gold.model_dump(),
+                "splits": config.splits.model_dump() if config.splits else None,
+            }
+            (folder / META_FILE).write_text(json.dumps(top, indent=2), encoding="utf-8")
+        else:
+            _write_part(parts[0], folder)
+        extra = {"Label schema version": str(schema.version)}
+        card = render(config, [p.card for p in parts if p.card], digest, extra)
+        (folder / CARD_FILE).write_text(card, encoding="utf-8")
+
+    written = write_version(dest, digest, write)
+    counts = dict(Counter(i.split for p in parts for i in p.items))
+    return BuiltDataset(
+        config.name,
+        ",".join(p.task_name for p in parts),
+        dest,
+        digest,
+        counts,
+        written,
+        configs={p.name: p.meta["counts"] for p in parts},
+        warnings=warnings,
+    )
 
 
 def load(path: Path) -> tuple[DatasetDict, dict]:
-    """Load a built dataset and its metadata; a clear error when it is not there."""
+    """Load a built dataset, or one configuration of it (``data/datasets/newslab/events``), and its meta."""
     meta = read_meta(path)
+    if meta is not None and "configs" in meta and not (path / "hf").exists():
+        names = ", ".join(f"{path.name}/{c}" for c in meta["configs"])
+        raise NewslabError(f"{path}: this dataset has several configurations; load one of {names}.")
     if meta is None or not (path / "hf").exists():
         raise NewslabError(f"{path}: no built dataset here.", "Run `newslab dataset build NAME` first.")
     return load_from_disk(str(path / "hf")), meta

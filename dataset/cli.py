@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from dataset.build import build, dataset_path, load
+from dataset.build import build, dataset_path, load, read_meta
 from newslab.console import console, err_console
 from newslab.settings import get_settings
 
@@ -25,9 +25,14 @@ def build_cmd(
     for name in names:
         with err_console.status(f"building {name}"):
             built = build(name, limit=limit, seed=seed)
-        sizes = ", ".join(f"{k} {v:,}" for k, v in built.counts.items())
         state = "written" if built.written else "unchanged"
-        console.print(f"{built.path}: {sizes}; fingerprint {built.fingerprint} ({state})")
+        console.print(f"{built.path}: fingerprint {built.fingerprint} ({state})")
+        for config, counts in built.configs.items():
+            sizes = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+            label = "" if config == "default" else f"{config}: "
+            console.print(f"  {label}{sizes}")
+        for warning in built.warnings:
+            err_console.print(f"[yellow]warning:[/] {warning}")
 
 
 @app.command("show")
@@ -51,6 +56,11 @@ def list_cmd() -> None:
     root = get_settings().datasets_dir
     table = Table("dataset", "task", "splits", "fingerprint")
     for path in sorted(root.glob("*/newslab.json")) if root.exists() else []:
-        _, meta = load(path.parent)
-        table.add_row(path.parent.name, meta["task"], str(meta["counts"]), meta["fingerprint"])
+        meta = read_meta(path.parent) or {}
+        for config, part in meta.get("configs", {}).items():
+            table.add_row(
+                f"{path.parent.name}/{config}", part["task"], str(part["counts"]), part["fingerprint"]
+            )
+        if "configs" not in meta:
+            table.add_row(path.parent.name, meta["task"], str(meta["counts"]), meta["fingerprint"])
     console.print(table)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from annotation.gold import GoldConfig
+from dataset.splits import SplitConfig
 from newslab.errors import NewslabError
 from newslab.settings import get_settings
 from newslab.yamlio import load_model
@@ -24,12 +26,14 @@ class PublishedResult(BaseModel):
 
 
 class DatasetConfig(BaseModel):
+    """An external set (``importer`` + ``asset`` + ``task``) or our own annotations (``configs``)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[a-z0-9_]+$")
-    task: str
-    importer: str
-    asset: str
+    task: str = ""
+    importer: str = ""
+    asset: str = ""
     description: str = ""
     lang: str = ""
     source: str = ""
@@ -41,6 +45,27 @@ class DatasetConfig(BaseModel):
     #: metrics computed beside the task's usual ones (e.g. fnc_score for FNC-1-style sets)
     extra_metrics: tuple[Literal["fnc_score"], ...] = ()
     published: tuple[PublishedResult, ...] = ()
+    #: how to split items that come without splits (None: the importer's own splits)
+    splits: SplitConfig | None = None
+    #: annotations only: Hugging Face configuration name -> schema task (e.g. events: event_type)
+    configs: dict[str, str] = Field(default_factory=dict)
+    #: annotations only: how gold labels are chosen
+    gold: GoldConfig = Field(default_factory=GoldConfig)
+
+    @model_validator(mode="after")
+    def _kind(self) -> DatasetConfig:
+        if self.configs:
+            if self.importer or self.asset or self.task:
+                raise ValueError("an annotations dataset (configs) takes no importer, asset or task")
+            if self.splits is None:
+                raise ValueError("an annotations dataset needs `splits`")
+        elif not (self.importer and self.asset and self.task):
+            raise ValueError("an imported dataset needs importer, asset and task")
+        return self
+
+    @property
+    def from_annotations(self) -> bool:
+        return bool(self.configs)
 
 
 def dataset_config_path(name_or_path: str) -> Path:

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         return self.data_dir / "raw"
 
     @property
+    def corpus_dir(self) -> Path:
+        return self.data_dir / "corpus"
+
+    @property
     def datasets_dir(self) -> Path:
         return self.data_dir / "datasets"
 

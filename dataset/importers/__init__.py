@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from dataset.config import DatasetConfig
-from dataset.importers import cameo, fnc1
+from dataset.importers import cameo, conref, fnc1, plover
 from dataset.records import LabeledItem
 from newslab.errors import NewslabError
 
@@ -16,6 +16,8 @@ Importer = Callable[[Path, DatasetConfig], Iterable[LabeledItem]]
 IMPORTERS: dict[str, Importer] = {
     "fnc1": fnc1.read,
     "cameo_pentacode": cameo.read,
+    "plover_gsr": plover.read,
+    "conref_stance_ita": conref.read,
 }
 
 

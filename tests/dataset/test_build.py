@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -94,21 +93,74 @@ def test_build_real_cameo_is_idempotent_and_atomic(
     again = build("cameo_pentacode")
     assert not again.written and again.fingerprint == first.fingerprint
 
-    # An interrupted rebuild (here: a crash while writing Parquet) leaves the old dataset intact.
+    assert first.path.is_symlink() and (first.path / "README.md").is_file()
+
+    # An interrupted rebuild (here: a crash while writing Parquet) leaves the old dataset current.
     def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt
 
     monkeypatch.setattr(build_mod.Dataset, "to_parquet", crash)
     with pytest.raises(KeyboardInterrupt):
-        build("cameo_pentacode", limit=100)  # a different dataset dir: must not be left half-made
+        build("cameo_pentacode", limit=100)  # a new dataset: must not be left half-made
     assert not (settings.datasets_dir / "cameo_pentacode_n100").exists()
-    meta_path = first.path / "newslab.json"
-    meta_path.write_text(json.dumps({**meta, "fingerprint": "stale"}))  # force a rewrite
+    monkeypatch.setattr(build_mod, "fingerprint", lambda *a: "changed")  # force a new version
     with pytest.raises(KeyboardInterrupt):
         build("cameo_pentacode")
     ds2, meta2 = load(first.path)
-    assert meta2["fingerprint"] == "stale" and len(ds2["train"]) == 1349
-    assert [p.name for p in settings.datasets_dir.iterdir() if p.name.startswith(".")] == []
+    assert meta2["fingerprint"] == first.fingerprint and len(ds2["train"]) == 1349
+    versions = settings.datasets_dir / ".versions" / "cameo_pentacode"
+    assert [p.name for p in versions.iterdir()] == [first.fingerprint]  # no half-written folder left
+
+
+KILL_DURING_BUILD = """
+import os, signal, sys
+from dataset import build as b
+b.fingerprint = lambda *a: "second"
+def die(self, *args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+b.Dataset.to_parquet = die
+b.build(sys.argv[1])
+"""
+
+
+def test_a_build_killed_midway_leaves_the_previous_version_loadable(
+    settings: Settings, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text(
+        "name: tiny\ntask: event_type\nimporter: plover_gsr\nasset: plover_gsr\n"
+        "label_map: {FIGHT: ASSAULT}\noptions: {skip_events: [DOCUMENT]}\n"
+        "splits: {fractions: {train: 0.5, test: 0.5}, seed: 1}\n"
+    )
+    from newslab.assets import asset_dir
+
+    folder = asset_dir("plover_gsr", settings)
+    folder.mkdir(parents=True)
+    (folder / "PLOVER_GSR_CAMEO.txt").write_text(
+        "[\n"
+        + ",\n".join(
+            f'{{"id": "r{k}", "event": "{("AGREE", "FIGHT")[k % 2]}", "text": "sentence {k}"}}'
+            for k in range(20)
+        )
+        + "\n]\n"
+    )
+    first = build(str(config))
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_DURING_BUILD, str(config)],
+        env={**__import__("os").environ, "NEWSLAB_DATA_DIR": str(settings.data_dir)},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == -9, proc.stderr
+    ds, meta = load(first.path)
+    assert meta["fingerprint"] == first.fingerprint and len(ds["train"]) + len(ds["test"]) == 20
+    again = build(str(config))  # the next build cleans what the killed one left
+    assert not again.written
+    leftovers = [p.name for p in (settings.datasets_dir / ".versions" / "tiny").iterdir()]
+    assert leftovers == [first.fingerprint]
 
 
 def test_load_missing_dataset_says_what_to_run(settings: Settings) -> None:

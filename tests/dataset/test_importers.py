@@ -69,5 +69,96 @@ def test_cameo_malformed_line(tmp_path: Path) -> None:
 
 
 def test_unknown_importer() -> None:
-    with pytest.raises(NewslabError, match="known importers: cameo_pentacode, fnc1"):
+    with pytest.raises(NewslabError, match="known importers: cameo_pentacode, conref_stance_ita, fnc1, plover_gsr"):
         get_importer("nope")
+
+
+PLOVER_SAMPLE = """[
+{
+    "id": "PLOVER-GSR01-DOCUMENT-0001",
+    "event": "DOCUMENT",
+    "eventText": "documentation {with braces} in a string",
+    "comment": "see the readme",
+},
+{
+    "id": "PLOVER-GSR01-AGREE-0001",
+    "source": [{"actorText": "Hungarian", "code": "HUN"},
+               {"actorText": "Romanian", "code": "ROU"},],
+    "event": "AGREE",
+    "text": "Senior Hungarian and Romanian officials agreed on Wednesday.",
+    "language": "en",
+},
+{
+    "id": "PLOVER-GSR01-FIGHT-0001",
+    "event": "FIGHT",
+    "text": "Rebels clashed with troops.",
+},
+{
+    "id": "PLOVER-GSR01-COERCE-0001",
+    "event": "COERCE",
+    "text": "Rebels clashed with troops.",
+}
+]
+"""
+
+
+def test_plover_reads_the_json_like_file_and_merges_records_of_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "PLOVER_GSR_CAMEO.txt").write_text(PLOVER_SAMPLE)
+    config = load_dataset_config("plover_gsr")
+    items = list(get_importer("plover_gsr")(tmp_path, config))
+    assert [(i.id, i.labels) for i in items] == [
+        ("PLOVER-GSR01-AGREE-0001", ("AGREE",)),
+        ("PLOVER-GSR01-FIGHT-0001", ("COERCE", "FIGHT")),
+    ]
+    assert items[0].split == "" and items[0].licence.startswith("CC BY-SA")
+
+
+def test_plover_broken_record_names_the_line(tmp_path: Path) -> None:
+    broken = PLOVER_SAMPLE.replace('"event": "FIGHT",', '"event": FIGHT,')
+    (tmp_path / "PLOVER_GSR_CAMEO.txt").write_text(broken)
+    with pytest.raises(NewslabError, match=r"PLOVER_GSR_CAMEO.txt: line 18: malformed record"):
+        list(get_importer("plover_gsr")(tmp_path, load_dataset_config("plover_gsr")))
+
+
+def test_plover_real_file_has_every_record(shared: Path) -> None:
+    config = load_dataset_config("plover_gsr")
+    items = list(get_importer("plover_gsr")(shared / "benchmarks" / "plover_gsr", config))
+    labels = [label for i in items for label in i.labels]
+    # 323 records: 1 DOCUMENT left out, 2 repeat a sentence with the same event, and records
+    # sharing a sentence are merged into one multi-label item (316 sentences)
+    assert len(labels) == 320 and labels.count("FIGHT") == 17 and labels.count("AGREE") == 40
+    assert len(items) == len({i.text for i in items}) == 316
+
+
+CONREF_HEADER = '"id","Tweet","Stance","Set","screen_name","user_id","date","POS","POSplus","textplus"\n'
+
+
+def test_conref_masks_every_hashtag_when_asked(tmp_path: Path) -> None:
+    (tmp_path / "referendum_it.csv").write_text(
+        CONREF_HEADER
+        + '"1","Voto convinto #IoVotoSI #referendum","favor","Training","u","1","2016-11-22","","",""\n'
+        + '"2","Non passa! #iovotono","agains","Test","u","1","2016-11-23 10:00:00","","",""\n'
+    )
+    masked = list(get_importer("conref_stance_ita")(tmp_path, load_dataset_config("conref_ita")))
+    assert [i.text for i in masked] == ["Voto convinto #hashtag #hashtag", "Non passa! #hashtag"]
+    assert [(i.split, i.labels) for i in masked] == [("train", ("favor",)), ("test", ("agains",))]
+    assert masked[0].target.startswith("riforma costituzionale") and masked[0].lang == "it"
+    kept = list(get_importer("conref_stance_ita")(tmp_path, load_dataset_config("conref_ita_hashtags")))
+    assert kept[0].text == "Voto convinto #IoVotoSI #referendum"
+
+
+def test_conref_unknown_set_names_the_line(tmp_path: Path) -> None:
+    (tmp_path / "referendum_it.csv").write_text(CONREF_HEADER + '"1","x","favor","Dev","u","1","","","",""\n')
+    with pytest.raises(NewslabError, match=r"referendum_it.csv: line 2: Set 'Dev'"):
+        list(get_importer("conref_stance_ita")(tmp_path, load_dataset_config("conref_ita")))
+
+
+def test_conref_real_file_no_vote_hashtag_survives_masking(shared: Path) -> None:
+    items = list(
+        get_importer("conref_stance_ita")(
+            shared / "benchmarks" / "conref_stance_ita", load_dataset_config("conref_ita")
+        )
+    )
+    assert len(items) == 833
+    assert sum(i.split == "train" for i in items) == 666
+    assert not [i.id for i in items if "#iovoto" in i.text.lower() or "#bastaunsi" in i.text.lower()]

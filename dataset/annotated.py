@@ -1,0 +1,112 @@
+"""Our own annotations as ``LabeledItem``s: gold labels joined with the corpus articles.
+
+Each schema task of the dataset config (``configs: {events: event_type, stance:
+stance}``) is read from the pulled annotations table, turned into gold labels
+(``annotation.gold``), and joined with its articles in the corpus store (text,
+language, source, licence and attribution, published date, near-duplicate
+cluster, which becomes the leakage group of the split).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from annotation.agreement import AgreementReport, agreement, submitted
+from annotation.gold import GoldConfig, GoldItem, GoldResult, gold_labels
+from corpus.store import Store
+from dataset.records import LabeledItem
+from newslab.errors import NewslabError
+from newslab.schema import Schema
+
+ARTICLE_COLUMNS = ["id", "title", "text", "lang", "source", "url", "published", "licence", "attribution"]
+
+
+@dataclass
+class AnnotatedPart:
+    task: str
+    items: list[LabeledItem]
+    gold: GoldResult
+    agreement: AgreementReport | None  #: None with fewer than two annotators
+
+
+def read_annotations(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise NewslabError(
+            f"{path}: no pulled annotations for this task.", "Run `newslab annotate pull` first."
+        )
+    return pd.read_parquet(path)
+
+
+def corpus_articles(store: Store, ids: Iterable[str]) -> tuple[dict[str, dict], dict[str, str]]:
+    """The articles with these ids (id -> row) and their near-duplicate clusters (id -> cluster)."""
+    wanted = pa.array(sorted(set(ids)), pa.string())
+    table = store.table(ARTICLE_COLUMNS)
+    table = table.filter(pc.is_in(table["id"], value_set=wanted))
+    articles = {row["id"]: row for row in table.to_pylist()}
+    clusters = store.clusters()
+    clusters = clusters.filter(pc.is_in(clusters["id"], value_set=wanted))
+    return articles, dict(zip(clusters["id"].to_pylist(), clusters["cluster"].to_pylist(), strict=True))
+
+
+def items_from_gold(
+    gold: list[GoldItem], articles: Mapping[str, dict], clusters: Mapping[str, str], task: str
+) -> list[LabeledItem]:
+    """One item per gold unit; units whose article is not in the corpus are an error naming them."""
+    missing = sorted({g.article_id for g in gold if g.article_id not in articles})
+    if missing:
+        raise NewslabError(
+            f"{task}: {len(missing)} annotated article(s) are not in the corpus store: "
+            f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}.",
+            "Ingest them (`newslab corpus ingest`) or point NEWSLAB_DATA_DIR at the store they came from.",
+        )
+    out = []
+    for g in gold:
+        article = articles[g.article_id]
+        out.append(
+            LabeledItem(
+                id=f"{g.article_id}:{g.target}" if g.target else g.article_id,
+                text=article["text"],
+                labels=g.labels,
+                split="",
+                article_id=g.article_id,
+                target=g.target,
+                lang=article["lang"] or "",
+                source=article["source"] or "",
+                title=article["title"] or "",
+                url=article["url"] or "",
+                published=article["published"] or "",
+                licence=article["licence"] or "",
+                attribution=article["attribution"] or "",
+                group=clusters.get(g.article_id, ""),
+                n_annotators=g.n_annotators,
+                agreement=g.agreement,
+            )
+        )
+    return out
+
+
+def annotated_parts(
+    configs: Mapping[str, str],
+    gold_config: GoldConfig,
+    schema: Schema,
+    annotations_dir: Path,
+    store: Store,
+    n_boot: int = 200,
+) -> dict[str, AnnotatedPart]:
+    """config name -> the gold items of its task, joined with the corpus, and the task's agreement."""
+    out: dict[str, AnnotatedPart] = {}
+    for name, task in configs.items():
+        schema.task(task)  # an unknown task is an error naming it
+        frame = read_annotations(annotations_dir / f"{task}.parquet")
+        gold = gold_labels(frame, schema, task, gold_config)
+        articles, clusters = corpus_articles(store, (g.article_id for g in gold.items))
+        several = submitted(frame)["annotator"].nunique() >= 2
+        report = agreement(frame, schema, task, n_boot=n_boot) if several else None
+        out[name] = AnnotatedPart(task, items_from_gold(gold.items, articles, clusters, task), gold, report)
+    return out
