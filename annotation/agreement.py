@@ -8,7 +8,7 @@ project are not an annotator's and are left out.
 
 Figures, each with a percentile bootstrap interval over units:
 
-- Krippendorff's alpha (``krippendorff``): nominal for single-label tasks; with
+- Krippendorff's alpha: nominal for single-label tasks; with
   the MASI distance (Passonneau 2006) over label sets for multi-label tasks.
 - per label: binary alpha of "has this label" (one label against the rest);
 - Cohen's kappa (scikit-learn) for every annotator pair; for a multi-label task
@@ -26,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import krippendorff
 import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
@@ -134,37 +133,44 @@ def masi_distance(a: frozenset[str], b: frozenset[str]) -> float:
     return 1.0 - (inter / union) * m
 
 
-def _value_counts(codes: np.ndarray, n_values: int) -> np.ndarray:
-    """(units, values) counts from an (annotators, units) array of value indices (-1 missing)."""
-    counts = np.zeros((codes.shape[1], n_values), dtype=np.int64)
-    for row in codes:
-        present = row >= 0
-        np.add.at(counts, (np.nonzero(present)[0], row[present]), 1)
-    return counts
+def _alpha(codes: np.ndarray, distance: np.ndarray) -> float:
+    """Krippendorff's alpha of an (annotators, units) array of value indices (-1: no value).
+
+    Built from the coincidence matrix, one annotator pair at a time (Krippendorff 2011,
+    "Computing Krippendorff's alpha-reliability"): memory O(values^2). The ``krippendorff``
+    package materialises a units x values x values array instead (7 GB for 10,000 units
+    and the ~200 label sets of a multi-label task); the tests check both give the same alpha.
+    """
+    n_values = distance.shape[0]
+    present = codes >= 0
+    m = present.sum(axis=0)
+    weight = np.where(m >= 2, 1.0 / np.maximum(m - 1, 1), 0.0)
+    o = np.zeros(n_values * n_values)
+    for a, b in itertools.permutations(range(codes.shape[0]), 2):
+        both = present[a] & present[b] & (m >= 2)
+        index = codes[a, both].astype(np.int64) * n_values + codes[b, both]
+        o += np.bincount(index, weights=weight[both], minlength=n_values * n_values)
+    o = o.reshape(n_values, n_values)
+    n_v = o.sum(axis=0)
+    n = n_v.sum()
+    if np.count_nonzero(n_v) < 2:
+        return math.nan  # fewer than two values were used: alpha is undefined
+    e = (np.outer(n_v, n_v) - np.diag(n_v)) / (n - 1)
+    return float(1 - (o * distance).sum() / (e * distance).sum())
 
 
-def _alpha(counts: np.ndarray, metric: str | Callable) -> float:
-    pairable = counts[counts.sum(axis=1) >= 2]
-    if len(pairable) == 0 or np.count_nonzero(pairable.sum(axis=0)) < 2:
-        return math.nan  # no disagreement possible: alpha is undefined
-    return float(
-        krippendorff.alpha(
-            value_counts=pairable, value_domain=np.arange(counts.shape[1]), level_of_measurement=metric
-        )
-    )
+def _nominal(n_values: int) -> np.ndarray:
+    return 1.0 - np.eye(n_values)
 
 
 def alpha_nominal(rel: Reliability, cols: np.ndarray) -> float:
-    return _alpha(_value_counts(rel.matrix[:, cols], len(rel.sets)), "nominal")
+    return _alpha(rel.matrix[:, cols], _nominal(len(rel.sets)))
 
 
 def alpha_masi(rel: Reliability, cols: np.ndarray) -> float:
-    d = np.array([[masi_distance(a, b) for b in rel.sets] for a in rel.sets])
-
-    def metric(v1, v2, i1, i2, n_v, dtype=np.float64):  # krippendorff's DistanceMetric protocol
-        return d[i1, i2].astype(dtype)
-
-    return _alpha(_value_counts(rel.matrix[:, cols], len(rel.sets)), metric)
+    if "masi" not in rel.cache:
+        rel.cache["masi"] = np.array([[masi_distance(a, b) for b in rel.sets] for a in rel.sets])
+    return _alpha(rel.matrix[:, cols], rel.cache["masi"])
 
 
 def _has_label(rel: Reliability, label: str) -> np.ndarray:
@@ -178,7 +184,7 @@ def _has_label(rel: Reliability, label: str) -> np.ndarray:
 
 
 def alpha_binary(rel: Reliability, label: str, cols: np.ndarray) -> float:
-    return _alpha(_value_counts(_has_label(rel, label)[:, cols], 2), "nominal")
+    return _alpha(_has_label(rel, label)[:, cols], _nominal(2))
 
 
 def _pair_decisions(rel: Reliability, a: int, b: int, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -200,17 +206,15 @@ def kappa(rel: Reliability, a: int, b: int, cols: np.ndarray) -> float:
 def percent_agreement(rel: Reliability, cols: np.ndarray, who: int | None = None) -> float:
     """Share of agreeing annotator pairs per unit (only pairs including ``who`` when given)."""
     codes = rel.matrix[:, cols]
-    counts = _value_counts(codes, len(rel.sets))
-    n = counts.sum(axis=1)
-    if who is None:
-        pairs = n * (n - 1) / 2
-        agreeing = (counts * (counts - 1) / 2).sum(axis=1)
-    else:
-        mine = codes[who]
-        has = mine >= 0
-        pairs = np.where(has, n - 1, 0)
-        same = counts[np.arange(len(mine)), np.where(has, mine, 0)]
-        agreeing = np.where(has, same - 1, 0)
+    present = codes >= 0
+    pairs = np.zeros(codes.shape[1])
+    agreeing = np.zeros(codes.shape[1])
+    for a, b in itertools.combinations(range(codes.shape[0]), 2):
+        if who is not None and who not in (a, b):
+            continue
+        both = present[a] & present[b]
+        pairs += both
+        agreeing += both & (codes[a] == codes[b])
     ok = pairs > 0
     return float(np.mean(agreeing[ok] / pairs[ok])) if ok.any() else math.nan
 

@@ -99,19 +99,15 @@ def gold_labels(frame: pd.DataFrame, schema: Schema, task_name: str, config: Gol
     codes = set(task.codes)
     items: list[GoldItem] = []
     dropped: list[str] = []
-    by_unit = {unit: group for unit, group in rows.groupby("unit", sort=True)}
-    for unit in sorted(set(by_unit) | set(adjudicated)):
-        group = by_unit.get(unit)
-        votes = (
-            tuple(
-                sorted(
-                    (str(who), tuple(sorted(labels)))
-                    for who, labels in zip(group["annotator"], group["labels"], strict=True)
-                )
-            )
-            if group is not None
-            else ()
-        )
+    votes_of: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    where: dict[str, tuple[str, str]] = {}
+    for unit, who, labels, article_id, target in zip(
+        rows["unit"], rows["annotator"], rows["labels"], rows["article_id"], rows["target"], strict=True
+    ):
+        votes_of.setdefault(unit, []).append((str(who), tuple(sorted(labels))))
+        where.setdefault(unit, (str(article_id), str(target)))
+    for unit in sorted(set(votes_of) | set(adjudicated)):
+        votes = tuple(sorted(votes_of.get(unit, ())))
         given = [frozenset(labels) for _, labels in votes]
         if unit in adjudicated:
             labels, how = adjudicated[unit], "adjudicated"
@@ -129,13 +125,14 @@ def gold_labels(frame: pd.DataFrame, schema: Schema, task_name: str, config: Gol
             )
         gold = frozenset(labels)
         agreement = sum(1 - masi_distance(g, gold) for g in given) / len(given) if given else float("nan")
-        first = group.iloc[0] if group is not None else None
-        article_id, _, target = unit.partition("|")
+        article_id, target = (
+            where[unit] if unit in where else (unit.partition("|")[0], unit.partition("|")[2])
+        )
         items.append(
             GoldItem(
                 unit=unit,
-                article_id=str(first["article_id"]) if first is not None else article_id,
-                target=str(first["target"]) if first is not None else target,
+                article_id=article_id,
+                target=target,
                 labels=tuple(sorted(labels)),
                 n_annotators=len(given),
                 agreement=round(agreement, 6),

@@ -23,6 +23,11 @@ import sys
 import time
 from pathlib import Path
 
+SENTENCE = (
+    "the minister said troops moved near the border while talks on a ceasefire continued in the capital "
+    "protesters gathered outside parliament and police arrested several people after clashes"
+)
+
 
 def synthetic(size: int, seed: int = 0):  # type: ignore[no-untyped-def]
     """(annotations frame, articles by id, clusters by id) for ``size`` articles."""
@@ -33,10 +38,7 @@ def synthetic(size: int, seed: int = 0):  # type: ignore[no-untyped-def]
 
     codes = load_schema().task("event_type").codes
     rng = np.random.default_rng(seed)
-    words = np.array(
-        "the minister said troops moved near the border while talks on a ceasefire continued in the capital "
-        "protesters gathered outside parliament and police arrested several people after clashes".split()
-    )
+    words = np.array(SENTENCE.split())
     ids = [f"{k:016x}" for k in range(size)]
     # labels: one or two event types per article, skewed like real news (a few types dominate)
     weights = 1 / np.arange(1, len(codes) + 1)
@@ -103,7 +105,10 @@ def child(size: int, workdir: Path, n_boot: int) -> None:
     started = time.perf_counter()
     t = time.perf_counter()
     config = DatasetConfig(
-        name="bench", configs={"events": "event_type"}, gold=GoldConfig(method="majority"), splits=SplitConfig()
+        name="bench",
+        configs={"events": "event_type"},
+        gold=GoldConfig(method="majority"),
+        splits=SplitConfig(),
     )
     gold = gold_labels(frame, schema, "event_type", config.gold)
     times["gold labels"] = time.perf_counter() - t
@@ -118,7 +123,9 @@ def child(size: int, workdir: Path, n_boot: int) -> None:
     dest = workdir / f"datasets_{size}" / "bench"
     shutil.rmtree(dest.parent, ignore_errors=True)
     part = Part("events", "event_type", schema.task("event_type"), items)
-    built = publish(config, [part], schema, dest, gold_parts={"events": AnnotatedPart("event_type", items, gold, report)})
+    built = publish(
+        config, [part], schema, dest, gold_parts={"events": AnnotatedPart("event_type", items, gold, report)}
+    )
     times["split + fingerprint + write"] = time.perf_counter() - t
     seconds = time.perf_counter() - started
     print(
@@ -138,7 +145,9 @@ def child(size: int, workdir: Path, n_boot: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--bootstrap", type=int, default=20, help="bootstrap resamples of the agreement")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/newslab-bench-dataset"))

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import datasets
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value, load_from_disk
 
 from corpus.store import Store
@@ -228,6 +229,7 @@ def _part_meta(part: Part, config: DatasetConfig, schema: Schema, limit: int | N
 
 
 def _write_part(part: Part, folder: Path) -> None:
+    datasets.disable_progress_bars()  # newslab reports progress itself
     ds = to_dataset_dict(part.items, part.task)
     folder.mkdir(parents=True, exist_ok=True)
     ds.save_to_disk(str(folder / "hf"))

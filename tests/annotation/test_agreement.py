@@ -12,6 +12,7 @@ from nltk.metrics.agreement import AnnotationTask
 from nltk.metrics.distance import masi_distance as nltk_masi
 
 from annotation.agreement import (
+    _alpha,
     agreement,
     alpha_binary,
     alpha_masi,
@@ -188,3 +189,49 @@ def test_bootstrap_is_seeded_and_percentile():
     value, low, high = bootstrap(lambda c: float(np.mean(c)), units, n_boot=500, seed=4)
     assert value == 49.5 and low < value < high
     assert bootstrap(lambda c: float(np.mean(c)), units, n_boot=500, seed=4) == (value, low, high)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_alpha_equals_the_krippendorff_package_on_random_data(seed: int) -> None:
+    import krippendorff
+
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 5, size=(4, 60))
+    codes[rng.random(codes.shape) < 0.3] = -1  # missing values
+    data = np.where(codes >= 0, codes, np.nan).astype(float)
+    expected = krippendorff.alpha(
+        reliability_data=data, level_of_measurement="nominal", value_domain=range(5)
+    )
+    assert _alpha(codes, 1 - np.eye(5)) == pytest.approx(expected, abs=1e-12)
+    # with an arbitrary distance matrix, as krippendorff's callable metric
+    d = rng.random((5, 5))
+    d = (d + d.T) / 2
+    np.fill_diagonal(d, 0)
+    expected = krippendorff.alpha(
+        reliability_data=data,
+        value_domain=range(5),
+        level_of_measurement=lambda v1, v2, i1, i2, n_v, dtype: d[i1, i2],
+    )
+    assert _alpha(codes, d) == pytest.approx(expected, abs=1e-12)
+
+
+def test_cli_prints_the_table_and_writes_csv_and_heatmap(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import run_cli
+
+    rows = [
+        (f"u{i}", who, [("favor", "against")[(i + (who == "b" and i % 5 == 0)) % 2]])
+        for i in range(40)
+        for who in "ab"
+    ]
+    data = tmp_path / "data"
+    (data / "annotations").mkdir(parents=True)
+    frame(rows, "iran").to_parquet(data / "annotations" / "stance.parquet")
+    done = run_cli("annotate", "agreement", "--bootstrap", "50", env={"NEWSLAB_DATA_DIR": str(data)})
+    assert done.returncode == 0, done.stderr
+    assert "alpha_nominal" in done.stdout and "a | b" in done.stdout
+    table = pd.read_csv(data / "annotations" / "agreement" / "stance.csv")
+    percent = table[(table.scope == "overall") & (table.metric == "percent")].value.item()
+    assert percent == pytest.approx(32 / 40)
+    assert (data / "annotations" / "agreement" / "stance_kappa.png").stat().st_size > 1000
+    missing = run_cli("annotate", "agreement", env={"NEWSLAB_DATA_DIR": str(tmp_path / "empty")})
+    assert missing.returncode == 1 and "newslab annotate pull" in missing.stderr

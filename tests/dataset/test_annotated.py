@@ -148,6 +148,13 @@ def test_build_two_configurations_from_annotations(
     with pytest.raises(NewslabError, match="several configurations; load one of pilot/events"):
         load(built.path)
 
+    # the card's YAML header is what the Hub (and `datasets.load_dataset`) reads
+    from datasets import load_dataset
+
+    hub = load_dataset(str(built.path.resolve()), "stance", cache_dir=str(tmp_path / "hf-cache"))
+    assert {k: len(v) for k, v in hub.items()} == built.configs["stance"]
+    assert hub["train"].features["label"].names == SCHEMA.task("stance").codes
+
 
 def test_rebuild_from_the_same_annotations_gives_the_same_fingerprint(
     settings: Settings, corpus: list[str], tmp_path: Path

@@ -69,7 +69,8 @@ def test_cameo_malformed_line(tmp_path: Path) -> None:
 
 
 def test_unknown_importer() -> None:
-    with pytest.raises(NewslabError, match="known importers: cameo_pentacode, conref_stance_ita, fnc1, plover_gsr"):
+    known = "known importers: cameo_pentacode, conref_stance_ita, fnc1, plover_gsr"
+    with pytest.raises(NewslabError, match=known):
         get_importer("nope")
 
 
