@@ -32,7 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import datasets
-from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value, load_from_disk
+import pyarrow as pa
+from datasets import ClassLabel, Dataset, DatasetDict, DatasetInfo, Features, List, Value, load_from_disk
 
 from corpus.store import Store
 from dataset.annotated import AnnotatedPart, annotated_parts
@@ -177,8 +178,14 @@ def to_dataset_dict(items: list[LabeledItem], task: Task) -> DatasetDict:
     for split in sorted(by_split, key=lambda s: (*SPLIT_ORDER, s).index(s)):
         rows = by_split[split]
         data = {name: [getattr(i, name) for i in rows] for name in features if name != column}
-        data[column] = [list(i.labels) if task.multi_label else i.labels[0] for i in rows]
-        splits[split] = Dataset.from_dict(data, features=features, split=split)
+        # label codes to ClassLabel indices here: Dataset.from_dict would encode row by row
+        index = {code: i for i, code in enumerate(task.codes)}
+        if task.multi_label:
+            data[column] = [[index[label] for label in i.labels] for i in rows]
+        else:
+            data[column] = [index[i.labels[0]] for i in rows]
+        table = pa.Table.from_pydict(data, schema=features.arrow_schema)
+        splits[split] = Dataset(table, info=DatasetInfo(features=features), split=split)
     return DatasetDict(splits)
 
 
