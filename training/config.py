@@ -17,19 +17,27 @@ class _Strict(BaseModel):
 
 
 class TfidfLinearParams(_Strict):
-    """Word (and optionally character) TF-IDF features and a logistic regression."""
+    """Word (and optionally character) TF-IDF features and a linear classifier."""
 
     word_ngram_max: int = Field(2, ge=1, le=3)
     char_ngrams: bool = False
+    char_ngram_max: int = Field(5, ge=2, le=6)
     min_df: int = Field(1, ge=1)
     max_features: int | None = Field(200_000, ge=1)
-    C: float = Field(4.0, gt=0)
+    #: lr: logistic regression; svm: linear SVM with calibrated probabilities (Platt, 3-fold);
+    #: cnb: complement naive Bayes
+    classifier: Literal["lr", "svm", "cnb"] = "lr"
+    C: float = Field(4.0, gt=0)  #: lr and svm
+    alpha: float = Field(0.3, gt=0)  #: cnb smoothing
     class_weight: Literal["balanced"] | None = None
     max_iter: int = Field(2000, ge=10)
+    #: multi-label only: one decision threshold per label, tuned on out-of-fold predictions
+    tune_thresholds: bool = True
 
 
 class ModelConfig(_Strict):
     #: tfidf_lr reads the text; tfidf_pair_lr reads the target (or headline) and the text.
+    #: (the names say lr; ``params.classifier`` picks the linear model)
     type: Literal["tfidf_lr", "tfidf_pair_lr"]
     params: TfidfLinearParams = TfidfLinearParams()
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import f1_score
+from sklearn.model_selection import KFold
+from sklearn.multiclass import OneVsRestClassifier
 
 
 def _unique(texts: pd.Series | list[str] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -80,9 +83,54 @@ class PairSimilarity(TransformerMixin, BaseEstimator):
         return np.array(["cosine", "overlap", "lead_cosine", "lead_overlap"], dtype=object)
 
 
+class TunedThresholdOneVsRest(ClassifierMixin, BaseEstimator):
+    """One-vs-rest for multi-label tasks, with one decision threshold per label.
+
+    A fixed 0.5 threshold suits few labels: rare event types then almost never fire.
+    Each label's threshold is the one that maximises its F1 on out-of-fold scores
+    (``cv`` folds of the training set); labels with no positive example keep 0.5.
+    Scores are probabilities, or for an estimator without ``predict_proba`` (a plain
+    linear SVM) the logistic of its decision function.
+    """
+
+    def __init__(self, estimator, cv: int = 3, random_state: int = 0) -> None:  # type: ignore[no-untyped-def]
+        self.estimator = estimator
+        self.cv = cv
+        self.random_state = random_state
+
+    def _scores(self, model: OneVsRestClassifier, X) -> np.ndarray:  # type: ignore[no-untyped-def]
+        if hasattr(model, "predict_proba") and hasattr(self.estimator, "predict_proba"):
+            return np.asarray(model.predict_proba(X))
+        return 1.0 / (1.0 + np.exp(-np.asarray(model.decision_function(X))))
+
+    def fit(self, X, Y):  # type: ignore[no-untyped-def]
+        Y = np.asarray(Y)
+        self.model_ = OneVsRestClassifier(clone(self.estimator)).fit(X, Y)
+        self.thresholds_ = np.full(Y.shape[1], 0.5)
+        if self.cv < 2 or Y.shape[0] < 2 * self.cv:
+            return self
+        oof = np.zeros(Y.shape, dtype=float)
+        for fit_rows, held_rows in KFold(self.cv, shuffle=True, random_state=self.random_state).split(Y):
+            fold = OneVsRestClassifier(clone(self.estimator)).fit(X[fit_rows], Y[fit_rows])
+            oof[held_rows] = self._scores(fold, X[held_rows])
+        grid = np.linspace(0.05, 0.95, 19)
+        for j in range(Y.shape[1]):
+            if Y[:, j].any():
+                f1 = [f1_score(Y[:, j], oof[:, j] >= t, zero_division=0) for t in grid]
+                self.thresholds_[j] = grid[int(np.argmax(f1))]
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:  # type: ignore[no-untyped-def]
+        return self._scores(self.model_, X)
+
+    def predict(self, X) -> np.ndarray:  # type: ignore[no-untyped-def]
+        return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+
 TRUSTED_TYPES = [
     f"{__name__}.DedupTfidfVectorizer",
     f"{__name__}.PairSimilarity",
+    f"{__name__}.TunedThresholdOneVsRest",
 ]
 
-__all__ = ["TRUSTED_TYPES", "DedupTfidfVectorizer", "PairSimilarity", "sparse"]
+__all__ = ["TRUSTED_TYPES", "DedupTfidfVectorizer", "PairSimilarity", "TunedThresholdOneVsRest", "sparse"]

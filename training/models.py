@@ -6,19 +6,32 @@ and predicts label codes of the schema.
 
 from __future__ import annotations
 
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
 
+from newslab.errors import NewslabError
 from newslab.schema import Task
 from training.config import ModelConfig, TfidfLinearParams
-from training.features import DedupTfidfVectorizer, PairSimilarity
+from training.features import DedupTfidfVectorizer, PairSimilarity, TunedThresholdOneVsRest
 
 
 def input_columns(model: ModelConfig) -> list[str]:
     return ["target", "text"] if model.type == "tfidf_pair_lr" else ["text"]
+
+
+def _classifier(p: TfidfLinearParams, seed: int):  # type: ignore[no-untyped-def]
+    if p.classifier == "cnb":
+        return ComplementNB(alpha=p.alpha)
+    if p.classifier == "svm":
+        svm = LinearSVC(C=p.C, class_weight=p.class_weight, max_iter=p.max_iter, random_state=seed)
+        return CalibratedClassifierCV(svm, cv=3)
+    return LogisticRegression(C=p.C, class_weight=p.class_weight, max_iter=p.max_iter, random_state=seed)
 
 
 def _text_features(p: TfidfLinearParams) -> FeatureUnion | DedupTfidfVectorizer:
@@ -33,7 +46,7 @@ def _text_features(p: TfidfLinearParams) -> FeatureUnion | DedupTfidfVectorizer:
         return word
     char = DedupTfidfVectorizer(
         analyzer="char_wb",
-        ngram_range=(2, 5),
+        ngram_range=(2, p.char_ngram_max),
         min_df=max(p.min_df, 2),
         max_features=p.max_features,
         sublinear_tf=True,
@@ -53,9 +66,13 @@ def build_model(model: ModelConfig, task: Task, seed: int) -> Pipeline:
                 ["target", "text"],
             ),
         ]
-    classifier = LogisticRegression(
-        C=p.C, class_weight=p.class_weight, max_iter=p.max_iter, random_state=seed
-    )
+    if p.classifier == "cnb" and model.type == "tfidf_pair_lr":
+        raise NewslabError("model: complement naive Bayes needs non-negative features; use it with tfidf_lr.")
+    classifier = _classifier(p, seed)
     if task.multi_label:
-        classifier = OneVsRestClassifier(classifier)
+        classifier = (
+            TunedThresholdOneVsRest(classifier, cv=3, random_state=seed)
+            if p.tune_thresholds
+            else OneVsRestClassifier(classifier)
+        )
     return Pipeline([("features", ColumnTransformer(columns)), ("classifier", classifier)])

@@ -109,6 +109,7 @@ def train(
     task = schema.task(config.task)
     path = dataset_path(dataset or config.dataset, settings)
     ds, meta = load(path)
+    path = path.resolve()  # the immutable version folder the link points at
     check_dataset(config, meta, list(ds.keys()), path)
     tracking.connect(settings)  # fails here, before training, if a server is down
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.preprocessing import MultiLabelBinarizer
@@ -94,3 +95,39 @@ def test_every_shipped_experiment_config_is_valid() -> None:
     for path in sorted((Path(__file__).parents[2] / "configs" / "experiments").glob("*.yaml")):
         config, _ = load_experiment(path)
         SCHEMA.task(config.task)
+
+
+@pytest.mark.parametrize("classifier", ["lr", "svm", "cnb"])
+def test_every_linear_classifier_gives_probabilities_over_schema_codes(classifier: str) -> None:
+    config = ModelConfig(type="tfidf_lr", params={"classifier": classifier, "char_ngrams": True})
+    model = build_model(config, SCHEMA.task("stance"), seed=0).fit(PAIRS[["text"]], Y)
+    proba = model.predict_proba(PAIRS[["text"]].head(4))
+    assert proba.shape == (4, 4) and abs(proba.sum(axis=1) - 1).max() < 1e-6
+    assert list(model.predict(PAIRS[["text"]].head(4))) == Y[:4]
+
+
+def test_complement_nb_with_pair_features_is_refused() -> None:
+    config = ModelConfig(type="tfidf_pair_lr", params={"classifier": "cnb"})
+    with pytest.raises(NewslabError, match="complement naive Bayes"):
+        build_model(config, SCHEMA.task("stance"), seed=0)
+
+
+def test_tuned_thresholds_let_a_rare_label_fire() -> None:
+    from training.features import TunedThresholdOneVsRest
+
+    # a rare label whose probability never reaches 0.5 but ranks its items first
+    rng = np.random.default_rng(0)
+    n = 300
+    signal = rng.random(n)
+    y = np.column_stack([signal > 0.9, signal > 0.3]).astype(int)  # a rare label and a common one
+    X = np.column_stack([3 * (signal + rng.normal(0, 0.02, n))])
+    from sklearn.linear_model import LogisticRegression
+
+    weak = LogisticRegression(C=0.1)  # regularised: the rare label's probabilities stay under 0.5
+    plain = TunedThresholdOneVsRest(weak, cv=0).fit(X, y).predict(X)[:, 0].sum()
+    tuned = TunedThresholdOneVsRest(weak, cv=3).fit(X, y)
+    assert plain == 0
+    assert tuned.thresholds_[0] < 0.5
+    hits = tuned.predict(X)[:, 0]
+    found = (hits & y[:, 0]).sum()
+    assert found == y[:, 0].sum() and found / hits.sum() > 0.7  # every positive, few false alarms
