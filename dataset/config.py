@@ -43,7 +43,8 @@ class DatasetConfig(BaseModel):
     #: importer-specific options (e.g. which files make which split)
     options: dict[str, str | int | float | bool | list[str]] = Field(default_factory=dict)
     #: metrics computed beside the task's usual ones (e.g. fnc_score for FNC-1-style sets)
-    extra_metrics: tuple[Literal["fnc_score"], ...] = ()
+    #: f_avg: mean F1 of favor and against (SemEval-2016 / SardiStance stance metric)
+    extra_metrics: tuple[Literal["fnc_score", "f_avg"], ...] = ()
     published: tuple[PublishedResult, ...] = ()
     #: how to split items that come without splits (None: the importer's own splits)
     splits: SplitConfig | None = None

@@ -52,6 +52,8 @@ def compute_metrics(
                 f"schema: task {task_name!r} needs exactly one label with `related: false` for the FNC score."
             )
         metrics["fnc_score"] = fnc_score(gold, pred, unrelated=unrelated[0])
+    if "f_avg" in config.extra_metrics:
+        metrics["f_avg"] = (metrics["f1_favor"] + metrics["f1_against"]) / 2
     return metrics
 
 

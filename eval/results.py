@@ -11,7 +11,7 @@ from eval.evaluate import PREFIX, base_dataset_name
 from newslab.settings import Settings, get_settings
 from training import tracking
 
-COLUMNS = ("macro_f1", "accuracy", "fnc_score")
+COLUMNS = ("macro_f1", "accuracy", "fnc_score", "f_avg")
 
 
 @dataclass(frozen=True)

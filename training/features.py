@@ -131,6 +131,10 @@ TRUSTED_TYPES = [
     f"{__name__}.DedupTfidfVectorizer",
     f"{__name__}.PairSimilarity",
     f"{__name__}.TunedThresholdOneVsRest",
+    # scikit-learn's own helpers inside calibrated and one-vs-rest models
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.multiclass._ConstantPredictor",
 ]
 
 __all__ = ["TRUSTED_TYPES", "DedupTfidfVectorizer", "PairSimilarity", "TunedThresholdOneVsRest", "sparse"]

@@ -30,7 +30,7 @@ def _classifier(p: TfidfLinearParams, seed: int):  # type: ignore[no-untyped-def
         return ComplementNB(alpha=p.alpha)
     if p.classifier == "svm":
         svm = LinearSVC(C=p.C, class_weight=p.class_weight, max_iter=p.max_iter, random_state=seed)
-        return CalibratedClassifierCV(svm, cv=3)
+        return CalibratedClassifierCV(svm, cv=3, ensemble=False)  # one SVM fitted on all the data
     return LogisticRegression(C=p.C, class_weight=p.class_weight, max_iter=p.max_iter, random_state=seed)
 
 
