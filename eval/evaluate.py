@@ -8,6 +8,7 @@ import pandas as pd
 
 from dataset.config import load_dataset_config
 from eval.metrics import fnc_score, multi_label_metrics, single_label_metrics
+from eval.plots import confusion_figure, label_confusion
 from newslab.errors import NewslabError
 from newslab.schema import Schema, load_schema
 from newslab.settings import Settings, get_settings
@@ -15,6 +16,8 @@ from training import tracking
 from training.train import PREDICTIONS
 
 PREFIX = "test_"
+CONFUSION = "plots/confusion_matrix.png"
+CHAMPION = "champion"  #: the alias of the best model of a task and dataset
 
 
 def load_predictions(run_id: str) -> pd.DataFrame:
@@ -76,9 +79,53 @@ def evaluate_run(
     tags = run.data.tags
     if "newslab.task" not in tags:
         raise NewslabError(f"run {run_id}: not a newslab training run (no newslab.task tag).")
-    metrics = compute_metrics(load_predictions(run_id), tags["newslab.task"], tags["newslab.dataset"], schema)
+    predictions = load_predictions(run_id)
+    task_name, dataset = tags["newslab.task"], tags["newslab.dataset"]
+    metrics = compute_metrics(predictions, task_name, dataset, schema)
     import time
 
     now = int(time.time() * 1000)
     client.log_batch(run_id, metrics=[Metric(PREFIX + k, v, now, 0) for k, v in metrics.items()])
+    task = schema.task(task_name)
+    matrix = label_confusion(predictions["gold"], predictions["pred"], task.codes, task.multi_label)
+    figure = confusion_figure(matrix, task.codes, f"{tags.get('newslab.experiment', run_id)}: {dataset} test")
+    client.log_figure(run_id, figure, CONFUSION)
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    if run.data.params.get("dataset.limit") in (None, "None", ""):  # slices do not compete
+        register_if_best(client, run, task_name, dataset, metrics)
     return metrics
+
+
+def primary_metric(metrics: dict[str, float]) -> str:
+    """The figure runs of one task and dataset are ranked by: the benchmark's own, else macro-F1."""
+    return next(m for m in ("fnc_score", "f_avg", "macro_f1") if m in metrics)
+
+
+def registered_name(task: str, dataset: str) -> str:
+    return f"newslab-{task}-{dataset}"
+
+
+def register_if_best(client, run, task: str, dataset: str, metrics: dict[str, float]) -> bool:  # type: ignore[no-untyped-def]
+    """Register the run's model and move the ``champion`` alias to it when it beats the champion."""
+    from mlflow.exceptions import MlflowException
+
+    outputs = run.outputs.model_outputs if run.outputs else []
+    if not outputs:
+        return False
+    name = registered_name(task, dataset)
+    metric = primary_metric(metrics)
+    try:
+        champion = client.get_model_version_by_alias(name, CHAMPION)
+        best = float(champion.tags.get(PREFIX + metric, "-inf"))
+    except MlflowException:
+        best = float("-inf")
+    if metrics[metric] <= best:
+        return False
+    import mlflow
+
+    version = mlflow.register_model(f"models:/{outputs[0].model_id}", name)
+    client.set_registered_model_alias(name, CHAMPION, version.version)
+    client.set_model_version_tag(name, version.version, f"{PREFIX}{metric}", str(metrics[metric]))
+    return True

@@ -7,6 +7,8 @@ import typer
 from newslab.cligroup import DefaultCommandGroup
 from newslab.console import console, err_console
 
+SHOWN = ("macro_f1", "accuracy", "fnc_score", "f_avg")
+
 app = typer.Typer(
     cls=DefaultCommandGroup,
     no_args_is_help=True,
@@ -23,16 +25,31 @@ def run_cmd(
         None, help="Use this built dataset instead of the config's (e.g. a slice fnc1_n500)."
     ),
     evaluate: bool = typer.Option(True, help="Compute and log the test metrics after training."),
+    sweep: bool = typer.Option(
+        False, "--sweep", help="Run the config's Optuna sweep (trials as nested runs), then train the best."
+    ),
+    trials: int = typer.Option(None, min=1, help="With --sweep: this many trials (default: the config's)."),
 ) -> None:
     """Train each experiment and log it to MLflow (the default command of `newslab train`)."""
     from eval.evaluate import evaluate_run
     from training.train import train
 
+    if sweep:
+        from training.sweep import sweep as run_sweep
+
+        for config in configs:
+            with err_console.status(f"sweeping {config}"):
+                found = run_sweep(config, trials=trials, dataset=dataset)
+            best = ", ".join(f"{k}={v}" for k, v in found.best_params.items())
+            console.print(
+                f"{config}: {found.trials} trial(s) in study {found.study!r}; best cv score "
+                f"{found.best_score:.4f} with {best}; final run {found.final.run_id}: "
+                + ", ".join(f"{k} {found.test_metrics[k]:.4f}" for k in SHOWN if k in found.test_metrics)
+            )
+        return
     for config in configs:
         with err_console.status(f"training {config}"):
             result = train(config, dataset=dataset)
             metrics = evaluate_run(result.run_id) if evaluate else {}
-        shown = ", ".join(
-            f"{k} {metrics[k]:.4f}" for k in ("macro_f1", "accuracy", "fnc_score") if k in metrics
-        )
+        shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in SHOWN if k in metrics)
         console.print(f"{result.name}: run {result.run_id} in experiment {result.experiment}; {shown}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from newslab.errors import NewslabError
 from newslab.settings import get_settings
@@ -42,6 +42,35 @@ class ModelConfig(_Strict):
     params: TfidfLinearParams = TfidfLinearParams()
 
 
+class SearchRange(_Strict):
+    """One hyperparameter's search space: a numeric range, or a list of choices."""
+
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    integer: bool = False
+    choices: list[str | int | float | bool | None] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SearchRange:
+        if (self.choices is None) == (self.low is None or self.high is None):
+            raise ValueError("give either low and high, or choices")
+        return self
+
+
+class SweepConfig(_Strict):
+    """An Optuna search over ``model.params``, scored by cross-validation on the training split."""
+
+    trials: int = Field(20, ge=1)
+    #: the metric to maximise, as the eval stage names it (macro_f1, f_avg, fnc_score, ...)
+    metric: str = "macro_f1"
+    folds: int = Field(3, ge=2)
+    #: Optuna storage URL shared by several machines (sqlite:///..., postgresql://...);
+    #: NEWSLAB_OPTUNA_STORAGE overrides it; default: data/optuna.db
+    storage: str | None = None
+    space: dict[str, SearchRange]
+
+
 class ExperimentConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     task: str
@@ -49,6 +78,24 @@ class ExperimentConfig(_Strict):
     description: str = ""
     model: ModelConfig
     seed: int = 0
+    sweep: SweepConfig | None = None
+
+    @model_validator(mode="after")
+    def _space_names_params(self) -> ExperimentConfig:
+        if self.sweep:
+            known = set(type(self.model.params).model_fields)
+            unknown = sorted(set(self.sweep.space) - known)
+            if unknown:
+                raise ValueError(
+                    f"sweep.space: {unknown[0]!r} is not a model parameter ({', '.join(sorted(known))})"
+                )
+        return self
+
+    def with_params(self, params: dict) -> ExperimentConfig:
+        """A copy with some model parameters replaced (validated)."""
+        data = self.model_dump()
+        data["model"]["params"].update(params)
+        return ExperimentConfig.model_validate(data)
 
 
 def experiment_path(name_or_path: str | Path) -> Path:

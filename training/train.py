@@ -98,14 +98,20 @@ def train(
     dataset: str | None = None,
     settings: Settings | None = None,
     schema: Schema | None = None,
+    params: dict | None = None,
+    parent_run_id: str | None = None,
 ) -> TrainResult:
     """Train the experiment config ``experiment`` (a name under configs/experiments or a path).
 
-    ``dataset`` overrides the built dataset to use (e.g. ``fnc1_n200`` for a slice).
+    ``dataset`` overrides the built dataset to use (e.g. ``fnc1_n200`` for a slice);
+    ``params`` overrides model parameters (a sweep's best); ``parent_run_id`` nests the run.
     """
     settings = settings or get_settings()
     schema = schema or load_schema(settings.schema_path)
     config, raw_config = load_experiment(experiment)
+    if params:
+        config = config.with_params(params)
+        raw_config = {**raw_config, "model": config.model.model_dump()}
     task = schema.task(config.task)
     path = dataset_path(dataset or config.dataset, settings)
     ds, meta = load(path)
@@ -154,6 +160,8 @@ def train(
         "newslab.schema_fingerprint": schema.fingerprint,
         "mlflow.source.git.commit": tracking.git_commit(settings.project_dir),
     }
+    if parent_run_id:
+        tags["mlflow.parentRunId"] = parent_run_id
     with mlflow.start_run(run_name=config.name, tags=tags) as run:
         _log_params(config, meta, schema, {s: len(ds[s]) for s in ds})
         for split in ds:

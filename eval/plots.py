@@ -1,0 +1,53 @@
+"""Figures logged with a run's metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.metrics import confusion_matrix
+
+
+def label_confusion(gold: Sequence, pred: Sequence, labels: list[str], multi_label: bool) -> np.ndarray:
+    """Rows: gold label, columns: predicted label. For multi-label items every (gold, predicted)
+    label pair of an item counts once, so the diagonal holds the hits of each label."""
+    if not multi_label:
+        return confusion_matrix(list(gold), list(pred), labels=labels)
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)), dtype=int)
+    for g, p in zip(gold, pred, strict=True):
+        for a in g:
+            for b in p:
+                matrix[index[a], index[b]] += 1
+    return matrix
+
+
+def confusion_figure(matrix: np.ndarray, labels: list[str], title: str):  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    size = max(4.0, 0.45 * len(labels) + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    high = matrix.max() if matrix.size else 0
+    for (i, j), value in np.ndenumerate(matrix):
+        if value:
+            ax.text(
+                j,
+                i,
+                str(value),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if value > high / 2 else "black",
+            )
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    return fig

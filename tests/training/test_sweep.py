@@ -1,0 +1,97 @@
+"""Sweeps, model families and the champion alias, against a real MLflow store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dataset.build import build
+from eval.evaluate import CHAMPION, CONFUSION, evaluate_run, registered_name
+from newslab.assets import fetch
+from newslab.errors import NewslabError
+from newslab.settings import Settings
+from training.sweep import sweep
+from training.train import train
+
+pytestmark = pytest.mark.slow
+
+
+def _runs(settings: Settings):  # type: ignore[no-untyped-def]
+    import mlflow
+
+    mlflow.set_tracking_uri(settings.resolved_tracking_uri)
+    return mlflow.search_runs(search_all_experiments=True, output_format="list")
+
+
+def test_sweep_trials_are_nested_runs_and_machines_share_one_study(settings: Settings, shared: Path) -> None:
+    fetch(["conref_stance_ita"])
+    build("conref_ita", limit=60)
+    first = sweep("conref_ita_svm", trials=2, dataset="conref_ita_n60")
+    assert first.trials == 2 and set(first.best_params) == {
+        "C",
+        "word_ngram_max",
+        "char_ngram_max",
+        "classifier",
+    }
+    assert first.storage.startswith("sqlite:///") and Path(first.storage[10:]).is_file()
+    again = sweep("conref_ita_svm", trials=1, dataset="conref_ita_n60")  # another machine, same storage
+    assert again.trials == 3 and again.study == first.study
+
+    runs = _runs(settings)
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == first.sweep_run_id]
+    assert len(children) == 3  # two trials and the final training run
+    trials = [r for r in children if "trial" in r.info.run_name]
+    assert all("cv_f_avg" in r.data.metrics and "model.C" in r.data.params for r in trials)
+    final = next(r for r in children if r.info.run_id == first.final.run_id)
+    assert float(final.data.params["model.C"]) == pytest.approx(first.best_params["C"])
+    assert "test_f_avg" in final.data.metrics
+
+
+def test_a_config_without_sweep_is_refused(settings: Settings) -> None:
+    with pytest.raises(NewslabError, match="has no `sweep:` section"):
+        sweep("cameo_tfidf_lr")
+
+
+def test_sweep_space_must_name_model_params(tmp_path: Path) -> None:
+    from training.config import load_experiment
+
+    path = tmp_path / "x.yaml"
+    path.write_text(
+        "name: x\ntask: stance\ndataset: fnc1\nmodel: {type: tfidf_lr}\n"
+        "sweep: {space: {gamma: {low: 1, high: 2}}}\n"
+    )
+    with pytest.raises(NewslabError, match="'gamma' is not a model parameter"):
+        load_experiment(path)
+
+
+@pytest.mark.parametrize(
+    ("task", "dataset", "model"),
+    [
+        ("stance", "conref_ita", "{type: tfidf_lr, params: {classifier: cnb}}"),
+        ("stance", "conref_ita", "{type: tfidf_lr, params: {classifier: svm, char_ngrams: true}}"),
+        ("stance", "conref_ita", "{type: tfidf_pair_lr, params: {classifier: lr}}"),
+        ("event_type", "plover_gsr", "{type: tfidf_lr, params: {tune_thresholds: true, char_ngrams: true}}"),
+    ],
+)
+def test_every_model_family_trains_and_reads_back(
+    settings: Settings, shared: Path, tmp_path: Path, task: str, dataset: str, model: str
+) -> None:
+    import mlflow
+
+    fetch(["conref_stance_ita", "plover_gsr"])
+    build(dataset)  # full size: registered as champion when it is the best so far
+    config = tmp_path / "exp.yaml"
+    config.write_text(f"name: family\ntask: {task}\ndataset: {dataset}\nmodel: {model}\nseed: 1\n")
+    result = train(config)
+    metrics = evaluate_run(result.run_id)
+    assert 0 <= metrics["macro_f1"] <= 1
+
+    client = mlflow.MlflowClient()
+    assert CONFUSION in {a.path for a in client.list_artifacts(result.run_id, "plots")}
+    champion = client.get_model_version_by_alias(registered_name(task, dataset), CHAMPION)
+    loaded = mlflow.pyfunc.load_model(f"models:/{registered_name(task, dataset)}@{CHAMPION}")
+    frame = pd.DataFrame({"text": ["Il governo ha firmato un accordo."], "target": ["riforma"]})
+    predicted = loaded.predict(frame)
+    assert len(predicted) == 1 and champion.tags

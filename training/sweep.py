@@ -1,0 +1,194 @@
+"""Hyperparameter sweeps with Optuna: ``newslab train CONFIG --sweep``.
+
+The search space is the config's ``sweep.space`` over ``model.params``. Each
+trial is scored on the training split only, by cross-validation (folds grouped by
+article, so one article's items never sit on both sides; the dataset's
+validation split replaces cross-validation when there is one), with the metric
+the eval stage computes. Every trial is a nested MLflow run under one sweep run.
+The study lives in an Optuna storage (``sweep.storage``, ``NEWSLAB_OPTUNA_STORAGE``,
+default ``data/optuna.db``): several machines pointed at one database share one
+sweep. The best parameters are then trained on the whole training split as a
+normal run (nested too), evaluated on the test split and ranked for the champion
+alias like any run.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold
+from sklearn.preprocessing import MultiLabelBinarizer
+
+from dataset.build import dataset_path, load
+from eval.evaluate import compute_metrics, evaluate_run
+from newslab.errors import NewslabError
+from newslab.schema import Schema, Task, load_schema
+from newslab.settings import Settings, get_settings
+from training import tracking
+from training.config import ExperimentConfig, SearchRange, load_experiment
+from training.models import build_model, input_columns
+from training.train import TrainResult, _frame, _gold, check_dataset, train
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    study: str
+    storage: str
+    best_params: dict
+    best_score: float
+    trials: int
+    sweep_run_id: str
+    final: TrainResult
+    test_metrics: dict[str, float]
+
+
+def storage_url(config: ExperimentConfig, settings: Settings) -> str:
+    url = os.environ.get("NEWSLAB_OPTUNA_STORAGE") or (config.sweep.storage if config.sweep else None)
+    if url:
+        return url
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{settings.data_dir / 'optuna.db'}"
+
+
+def suggest(trial, space: dict[str, SearchRange]) -> dict:  # type: ignore[no-untyped-def]
+    params = {}
+    for name, spec in space.items():
+        if spec.choices is not None:
+            params[name] = trial.suggest_categorical(name, spec.choices)
+        elif spec.integer:
+            params[name] = trial.suggest_int(name, int(spec.low), int(spec.high), log=spec.log)
+        else:
+            params[name] = trial.suggest_float(name, spec.low, spec.high, log=spec.log)
+    return params
+
+
+def cv_score(
+    config: ExperimentConfig,
+    task: Task,
+    task_name: str,
+    dataset: str,
+    schema: Schema,
+    train_x: pd.DataFrame,
+    train_y: list,
+    groups: list[str],
+    valid: tuple[pd.DataFrame, list] | None,
+) -> float:
+    """The sweep metric of one parameter setting, from held-out predictions of the training data."""
+    binarizer = MultiLabelBinarizer(classes=task.codes) if task.multi_label else None
+
+    def fit_predict(x_fit: pd.DataFrame, y_fit: list, x_held: pd.DataFrame) -> list:
+        model = build_model(config.model, task, config.seed)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
+            model.fit(x_fit, binarizer.fit_transform(y_fit) if binarizer else y_fit)
+        predicted = model.predict(x_held)
+        return (
+            [list(r) for r in binarizer.inverse_transform(np.asarray(predicted))]
+            if binarizer
+            else list(predicted)
+        )
+
+    if valid is not None:
+        gold, pred = valid[1], fit_predict(train_x, train_y, valid[0])
+    else:
+        gold, pred = [None] * len(train_y), [None] * len(train_y)
+        folds = GroupKFold(n_splits=config.sweep.folds if config.sweep else 3)
+        for fit_rows, held_rows in folds.split(train_x, groups=groups):
+            held = fit_predict(
+                train_x.iloc[fit_rows], [train_y[i] for i in fit_rows], train_x.iloc[held_rows]
+            )
+            for i, p in zip(held_rows, held, strict=True):
+                pred[i] = p
+        gold = train_y
+    metrics = compute_metrics(pd.DataFrame({"gold": gold, "pred": pred}), task_name, dataset, schema)
+    metric = config.sweep.metric if config.sweep else "macro_f1"
+    if metric not in metrics:
+        raise NewslabError(
+            f"sweep.metric {metric!r} is not computed for {dataset} ({', '.join(sorted(metrics))})."
+        )
+    return metrics[metric]
+
+
+def sweep(
+    experiment: str,
+    trials: int | None = None,
+    dataset: str | None = None,
+    settings: Settings | None = None,
+    schema: Schema | None = None,
+) -> SweepResult:
+    """Run (or continue) the experiment's Optuna study, then train and evaluate its best setting."""
+    import mlflow
+    import optuna
+
+    settings = settings or get_settings()
+    schema = schema or load_schema(settings.schema_path)
+    config, _ = load_experiment(experiment)
+    if config.sweep is None:
+        raise NewslabError(
+            f"experiment {config.name!r} has no `sweep:` section.",
+            "Add sweep: {trials: 20, metric: macro_f1, space: {C: {low: 0.01, high: 100, log: true}}}.",
+        )
+    task = schema.task(config.task)
+    path = dataset_path(dataset or config.dataset, settings)
+    ds, meta = load(path)
+    check_dataset(config, meta, list(ds.keys()), path)
+    tracking.connect(settings)  # before any trial: a server that is down fails here
+    columns = input_columns(config.model)
+    train_x, train_y = _frame(ds["train"], columns), _gold(ds["train"], task)
+    groups = list(ds["train"]["article_id"])
+    valid = (_frame(ds["validation"], columns), _gold(ds["validation"], task)) if "validation" in ds else None
+    storage = storage_url(config, settings)
+    study_name = f"{config.name}@{meta['name']}:{meta['fingerprint']}"
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=config.seed),
+        load_if_exists=True,  # several machines, one study
+    )
+    name = tracking.experiment_name(config.task, meta["name"])
+    tracking.ensure_experiment(name, settings)
+    tags = {"newslab.experiment": config.name, "newslab.sweep": study_name, "newslab.dataset": meta["name"]}
+    with mlflow.start_run(run_name=f"{config.name}-sweep", tags=tags) as parent:
+        mlflow.log_params(
+            {
+                "sweep.metric": config.sweep.metric,
+                "sweep.folds": config.sweep.folds,
+                "sweep.storage": storage.split("://")[0],
+                "dataset.fingerprint": meta["fingerprint"],
+            }
+        )
+
+        def objective(trial) -> float:  # type: ignore[no-untyped-def]
+            params = suggest(trial, config.sweep.space)
+            candidate = config.with_params(params)
+            with mlflow.start_run(run_name=f"{config.name}-trial-{trial.number}", nested=True, tags=tags):
+                mlflow.log_params({f"model.{k}": v for k, v in candidate.model.params.model_dump().items()})
+                score = cv_score(
+                    candidate, task, config.task, meta["name"], schema, train_x, train_y, groups, valid
+                )
+                mlflow.log_metric(f"cv_{config.sweep.metric}", score)
+            return score
+
+        study.optimize(objective, n_trials=trials or config.sweep.trials)
+        mlflow.log_params({f"best.{k}": v for k, v in study.best_params.items()})
+        mlflow.log_metric(f"best_cv_{config.sweep.metric}", study.best_value)
+    final = train(
+        experiment, dataset, settings, schema, params=study.best_params, parent_run_id=parent.info.run_id
+    )
+    test_metrics = evaluate_run(final.run_id, settings, schema)
+    return SweepResult(
+        study_name,
+        storage,
+        study.best_params,
+        study.best_value,
+        len(study.trials),
+        parent.info.run_id,
+        final,
+        test_metrics,
+    )
