@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from newslab.errors import NewslabError
 from newslab.settings import get_settings
@@ -35,11 +35,45 @@ class TfidfLinearParams(_Strict):
     tune_thresholds: bool = True
 
 
+class SpacyTextcatParams(_Strict):
+    """spaCy textcat / textcat_multilabel trained from scratch (see training/spacy_textcat.py)."""
+
+    #: bow: bag of n-grams (spacy.TextCatBOW.v3); ensemble: that plus a CNN (spacy.TextCatEnsemble.v2)
+    architecture: Literal["bow", "ensemble"] = "bow"
+    ngram_size: int = Field(2, ge=1, le=4)
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(32, ge=1)
+    dropout: float = Field(0.2, ge=0, lt=1)
+    #: an installed trained spaCy pipeline to add the classifier to (default: a blank one)
+    base: str | None = None
+
+
+PARAMS = {
+    "tfidf_lr": TfidfLinearParams,
+    "tfidf_pair_lr": TfidfLinearParams,
+    "spacy_textcat": SpacyTextcatParams,
+}
+
+
 class ModelConfig(_Strict):
-    #: tfidf_lr reads the text; tfidf_pair_lr reads the target (or headline) and the text.
-    #: (the names say lr; ``params.classifier`` picks the linear model)
-    type: Literal["tfidf_lr", "tfidf_pair_lr"]
-    params: TfidfLinearParams = TfidfLinearParams()
+    #: tfidf_lr reads the text; tfidf_pair_lr reads the target (or headline) and the text
+    #: (the names say lr; ``params.classifier`` picks the linear model); spacy_textcat reads the text.
+    type: Literal["tfidf_lr", "tfidf_pair_lr", "spacy_textcat"]
+    params: TfidfLinearParams | SpacyTextcatParams = TfidfLinearParams()
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params_of_the_type(cls, value, info):  # type: ignore[no-untyped-def]
+        kind = info.data.get("type")
+        if kind in PARAMS and not isinstance(value, BaseModel):
+            return PARAMS[kind].model_validate(value or {})
+        return value
+
+    @model_validator(mode="after")
+    def _matching(self) -> ModelConfig:
+        if not isinstance(self.params, PARAMS[self.type]):  # only the default can mismatch
+            object.__setattr__(self, "params", PARAMS[self.type]())
+        return self
 
 
 class SearchRange(_Strict):

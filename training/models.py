@@ -19,9 +19,11 @@ from newslab.errors import NewslabError
 from newslab.schema import Task
 from training.config import ModelConfig, TfidfLinearParams
 from training.features import DedupTfidfVectorizer, PairSimilarity, TunedThresholdOneVsRest
+from training.spacy_textcat import SpacyTextClassifier
 
 
 def input_columns(model: ModelConfig) -> list[str]:
+    """The dataset columns a model reads."""
     return ["target", "text"] if model.type == "tfidf_pair_lr" else ["text"]
 
 
@@ -54,7 +56,23 @@ def _text_features(p: TfidfLinearParams) -> FeatureUnion | DedupTfidfVectorizer:
     return FeatureUnion([("word", word), ("char", char)])
 
 
-def build_model(model: ModelConfig, task: Task, seed: int) -> Pipeline:
+def build_model(
+    model: ModelConfig, task: Task, seed: int, lang: str = "en"
+) -> Pipeline | SpacyTextClassifier:
+    if model.type == "spacy_textcat":
+        s = model.params
+        return SpacyTextClassifier(
+            labels=task.codes,
+            multi_label=task.multi_label,
+            lang=lang,
+            architecture=s.architecture,
+            ngram_size=s.ngram_size,
+            epochs=s.epochs,
+            batch_size=s.batch_size,
+            dropout=s.dropout,
+            base=s.base,
+            seed=seed,
+        )
     p = model.params
     columns = [("text", _text_features(p), "text")]
     if model.type == "tfidf_pair_lr":

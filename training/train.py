@@ -28,6 +28,7 @@ from newslab.settings import Settings, get_settings
 from training import features, tracking
 from training.config import ExperimentConfig, load_experiment
 from training.models import build_model, input_columns
+from training.spacy_textcat import SpacyTextClassifier
 
 PREDICTIONS = "predictions/test.parquet"
 
@@ -127,7 +128,9 @@ def train(
     binarizer = MultiLabelBinarizer(classes=task.codes) if task.multi_label else None
     fit_target = binarizer.fit_transform(y_train) if binarizer else y_train
 
-    model = build_model(config.model, task, config.seed)
+    langs = pd.Series(ds["train"]["lang"]).replace("", pd.NA).dropna()
+    lang = str(langs.mode()[0]) if len(langs) else "xx"  # spaCy's multi-language class otherwise
+    model = build_model(config.model, task, config.seed, lang=lang)
     started = time.perf_counter()
     with warnings.catch_warnings():
         # one-vs-rest warns about each label no training item has; the schema keeps them all
@@ -186,15 +189,23 @@ def train(
             mlflow.log_artifact(str(out), artifact_path=str(Path(PREDICTIONS).parent))
         example = x_train.head(2).copy()
         example["text"] = example["text"].str.slice(0, 300)
-        signature = mlflow.models.infer_signature(example, model.predict(example))
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            serialization_format="skops",
-            skops_trusted_types=features.TRUSTED_TYPES,
-            signature=signature,
-            input_example=example,
-            pip_requirements=_requirements(),
-            code_paths=[str(Path(features.__file__).parent)],
-        )
+        if isinstance(model, SpacyTextClassifier):  # spaCy's own flavour and format
+            info = mlflow.spacy.log_model(
+                model.nlp_,
+                name="model",
+                signature=mlflow.models.infer_signature(example[["text"]]),
+                input_example=example[["text"]],
+                pip_requirements=[f"spacy=={md.version('spacy')}"],
+            )
+        else:
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                serialization_format="skops",
+                skops_trusted_types=features.TRUSTED_TYPES,
+                signature=mlflow.models.infer_signature(example, model.predict(example)),
+                input_example=example,
+                pip_requirements=_requirements(),
+                code_paths=[str(Path(features.__file__).parent)],
+            )
     return TrainResult(run.info.run_id, name, config.name, meta["name"], info.model_uri, fit_seconds)

@@ -73,6 +73,8 @@ def test_sweep_space_must_name_model_params(tmp_path: Path) -> None:
         ("stance", "conref_ita", "{type: tfidf_lr, params: {classifier: svm, char_ngrams: true}}"),
         ("stance", "conref_ita", "{type: tfidf_pair_lr, params: {classifier: lr}}"),
         ("event_type", "plover_gsr", "{type: tfidf_lr, params: {tune_thresholds: true, char_ngrams: true}}"),
+        ("stance", "conref_ita", "{type: spacy_textcat, params: {epochs: 2}}"),
+        ("event_type", "plover_gsr", "{type: spacy_textcat, params: {epochs: 2, architecture: ensemble}}"),
     ],
 )
 def test_every_model_family_trains_and_reads_back(

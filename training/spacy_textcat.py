@@ -1,0 +1,163 @@
+"""spaCy text classifiers trained from scratch: ``textcat`` (one label) and ``textcat_multilabel``.
+
+The pipeline is made through spaCy's config system (``[nlp]``, ``[components]``,
+architectures by registered name) on a blank pipeline of the dataset's language,
+or on top of an installed trained pipeline when ``params.base`` names one. The
+estimator has scikit-learn's interface (fit / predict / predict_proba / classes_)
+so the training stage treats it like any other model; MLflow logs it with its
+spaCy flavour.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import spacy
+from sklearn.base import BaseEstimator, ClassifierMixin
+from spacy.training import Example
+from spacy.util import minibatch
+
+CONFIG = """
+[nlp]
+lang = "{lang}"
+pipeline = ["{component}"]
+
+[components]
+
+[components.{component}]
+factory = "{component}"
+threshold = 0.5
+
+[components.{component}.model]
+@architectures = "{architecture}"
+exclusive_classes = {exclusive}
+ngram_size = {ngram_size}
+no_output_layer = false
+length = 262144
+"""
+
+ENSEMBLE = """
+[components.{component}.model]
+@architectures = "spacy.TextCatEnsemble.v2"
+nO = null
+
+[components.{component}.model.linear_model]
+@architectures = "spacy.TextCatBOW.v3"
+exclusive_classes = {exclusive}
+ngram_size = {ngram_size}
+no_output_layer = false
+length = 262144
+
+[components.{component}.model.tok2vec]
+@architectures = "spacy.Tok2Vec.v2"
+
+[components.{component}.model.tok2vec.embed]
+@architectures = "spacy.MultiHashEmbed.v2"
+width = 64
+rows = [2000, 2000, 500, 1000, 500]
+attrs = ["NORM", "LOWER", "PREFIX", "SUFFIX", "SHAPE"]
+include_static_vectors = false
+
+[components.{component}.model.tok2vec.encode]
+@architectures = "spacy.MaxoutWindowEncoder.v2"
+width = 64
+window_size = 1
+maxout_pieces = 3
+depth = 2
+"""
+
+
+class SpacyTextClassifier(ClassifierMixin, BaseEstimator):
+    """A spaCy ``textcat`` / ``textcat_multilabel`` with scikit-learn's interface.
+
+    ``y`` is a list of labels (single-label) or a binary indicator matrix whose columns
+    are ``labels`` (multi-label), as the training stage passes them.
+    """
+
+    def __init__(
+        self,
+        labels: list[str],
+        multi_label: bool = False,
+        lang: str = "en",
+        architecture: str = "bow",
+        ngram_size: int = 2,
+        epochs: int = 10,
+        batch_size: int = 32,
+        dropout: float = 0.2,
+        base: str | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.labels = labels
+        self.multi_label = multi_label
+        self.lang = lang
+        self.architecture = architecture
+        self.ngram_size = ngram_size
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.dropout = dropout
+        self.base = base
+        self.seed = seed
+
+    @property
+    def component(self) -> str:
+        return "textcat_multilabel" if self.multi_label else "textcat"
+
+    def _nlp(self):  # type: ignore[no-untyped-def]
+        values = {
+            "lang": self.lang,
+            "component": self.component,
+            "architecture": "spacy.TextCatBOW.v3",
+            "exclusive": str(not self.multi_label).lower(),
+            "ngram_size": self.ngram_size,
+        }
+        text = CONFIG.format(**values)
+        if self.architecture == "ensemble":
+            head = text.split(f"[components.{self.component}.model]")[0]
+            text = head + ENSEMBLE.format(**values)
+        config = spacy.util.load_config_from_str(text)
+        if self.base:  # an installed trained pipeline: add the classifier to it
+            nlp = spacy.load(self.base)
+            nlp.add_pipe(self.component, config={"model": config["components"][self.component]["model"]})
+            return nlp
+        return spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+
+    def _cats(self, row) -> dict[str, float]:  # type: ignore[no-untyped-def]
+        if self.multi_label:
+            return {label: float(v) for label, v in zip(self.labels, row, strict=True)}
+        return {label: float(label == row) for label in self.labels}
+
+    def fit(self, X: pd.DataFrame, y):  # type: ignore[no-untyped-def]
+        random.seed(self.seed)
+        spacy.util.fix_random_seed(self.seed)
+        nlp = self._nlp()
+        textcat = nlp.get_pipe(self.component)
+        for label in self.labels:
+            textcat.add_label(label)
+        texts = list(X["text"].astype(str))
+        rows = np.asarray(y) if self.multi_label else list(y)
+        examples = [
+            Example.from_dict(nlp.make_doc(text), {"cats": self._cats(row)})
+            for text, row in zip(texts, rows, strict=True)
+        ]
+        others = [name for name in nlp.pipe_names if name != self.component]
+        with nlp.select_pipes(disable=others):
+            optimizer = nlp.initialize(lambda: examples)
+            for _ in range(self.epochs):
+                random.shuffle(examples)
+                for batch in minibatch(examples, size=self.batch_size):
+                    nlp.update(batch, drop=self.dropout, sgd=optimizer)
+        self.nlp_ = nlp
+        self.classes_ = np.array(self.labels)
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        texts = list(X["text"].astype(str))
+        return np.array([[doc.cats[label] for label in self.labels] for doc in self.nlp_.pipe(texts)])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        proba = self.predict_proba(X)
+        if self.multi_label:
+            return (proba >= 0.5).astype(int)
+        return self.classes_[proba.argmax(axis=1)]
