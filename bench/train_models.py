@@ -1,0 +1,107 @@
+"""Benchmark: training time and prediction throughput of each model family, on the real benchmarks.
+
+Each family is trained on the training split of a built dataset and predicts
+its test split, through the same builders `newslab train` uses (no MLflow, so
+the figures are the models' own). Prints, per model: fit seconds, predicted
+items per second, and the test score (macro-F1, and the dataset's own metric).
+
+    .venv/bin/newslab assets fetch fnc1 cameo_pentacode conref_stance_ita plover_gsr
+    .venv/bin/newslab dataset build fnc1 cameo_pentacode conref_ita plover_gsr
+    .venv/bin/python bench/train_models.py
+    .venv/bin/python bench/train_models.py --only cameo_pentacode
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import MultiLabelBinarizer
+
+FAMILIES = {
+    "tfidf + logistic regression": {
+        "type": "tfidf_lr",
+        "params": {"classifier": "lr", "C": 10.0, "class_weight": "balanced"},
+    },
+    "tfidf word+char + calibrated SVM": {
+        "type": "tfidf_lr",
+        "params": {"classifier": "svm", "char_ngrams": True, "C": 0.5, "class_weight": "balanced"},
+    },
+    "tfidf + complement naive Bayes": {"type": "tfidf_lr", "params": {"classifier": "cnb", "alpha": 0.3}},
+    "spaCy textcat (bag of n-grams)": {"type": "spacy_textcat", "params": {"epochs": 10}},
+}
+PAIR = {"type": "tfidf_pair_lr", "params": {"word_ngram_max": 2, "max_features": 50000, "C": 1.0}}
+DATASETS = {
+    "fnc1": ["tfidf + logistic regression (pair)"],
+    "cameo_pentacode": list(FAMILIES),
+    "conref_ita": list(FAMILIES),
+    "plover_gsr": [
+        "tfidf + logistic regression",
+        "tfidf word+char + calibrated SVM",
+        "spaCy textcat (bag of n-grams)",
+    ],
+}
+
+
+def run(dataset: str, family: str) -> dict:
+    from dataset.build import dataset_path, load
+    from eval.evaluate import compute_metrics
+    from newslab.schema import load_schema
+    from training.config import ModelConfig
+    from training.models import build_model, input_columns
+    from training.train import _frame, _gold
+
+    schema = load_schema()
+    ds, meta = load(dataset_path(dataset))
+    task = schema.task(meta["task"])
+    model_config = ModelConfig.model_validate(PAIR if family.endswith("(pair)") else FAMILIES[family])
+    columns = input_columns(model_config)
+    x_train, x_test = _frame(ds["train"], columns), _frame(ds["test"], columns)
+    y_train, y_test = _gold(ds["train"], task), _gold(ds["test"], task)
+    binarizer = MultiLabelBinarizer(classes=task.codes) if task.multi_label else None
+    lang = pd.Series(ds["train"]["lang"]).mode()[0]
+    model = build_model(model_config, task, seed=13, lang=lang)
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(x_train, binarizer.fit_transform(y_train) if binarizer else y_train)
+    fit = time.perf_counter() - started
+    started = time.perf_counter()
+    predicted = model.predict(x_test)
+    predict = time.perf_counter() - started
+    if binarizer:
+        predicted = [list(r) for r in binarizer.inverse_transform(np.asarray(predicted))]
+    metrics = compute_metrics(
+        pd.DataFrame({"gold": y_test, "pred": list(predicted)}), meta["task"], meta["name"], schema
+    )
+    return {
+        "fit": fit,
+        "per_second": len(x_test) / predict,
+        "n_train": len(x_train),
+        "n_test": len(x_test),
+        **metrics,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--only", nargs="+", choices=list(DATASETS), help="only these datasets")
+    args = parser.parse_args()
+    for dataset in args.only or DATASETS:
+        for family in DATASETS[dataset]:
+            r = run(dataset, family)
+            own = next((f"{k} {r[k]:.4f}" for k in ("fnc_score", "f_avg") if k in r), "")
+            print(
+                f"{dataset:16s} {family:36s} train {r['n_train']:>6,} fit {r['fit']:7.1f} s   "
+                f"predict {r['per_second']:>9,.0f} items/s   macro-F1 {r['macro_f1']:.3f}  {own}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
