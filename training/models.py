@@ -9,7 +9,6 @@ from __future__ import annotations
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
-from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -27,11 +26,13 @@ def input_columns(model: ModelConfig) -> list[str]:
     return ["target", "text"] if model.type == "tfidf_pair_lr" else ["text"]
 
 
-def _classifier(p: TfidfLinearParams, seed: int):  # type: ignore[no-untyped-def]
+def _classifier(p: TfidfLinearParams, seed: int, calibrate: bool = True):  # type: ignore[no-untyped-def]
     if p.classifier == "cnb":
         return ComplementNB(alpha=p.alpha)
     if p.classifier == "svm":
         svm = LinearSVC(C=p.C, class_weight=p.class_weight, max_iter=p.max_iter, random_state=seed)
+        if not calibrate:  # multi-label: per-label thresholds on the decision function instead
+            return svm
         return CalibratedClassifierCV(svm, cv=3, ensemble=False)  # one SVM fitted on all the data
     return LogisticRegression(C=p.C, class_weight=p.class_weight, max_iter=p.max_iter, random_state=seed)
 
@@ -86,11 +87,7 @@ def build_model(
         ]
     if p.classifier == "cnb" and model.type == "tfidf_pair_lr":
         raise NewslabError("model: complement naive Bayes needs non-negative features; use it with tfidf_lr.")
-    classifier = _classifier(p, seed)
-    if task.multi_label:
-        classifier = (
-            TunedThresholdOneVsRest(classifier, cv=3, random_state=seed)
-            if p.tune_thresholds
-            else OneVsRestClassifier(classifier)
-        )
+    classifier = _classifier(p, seed, calibrate=not task.multi_label)
+    if task.multi_label:  # rare labels are common here: calibration folds would lack positives
+        classifier = TunedThresholdOneVsRest(classifier, cv=3 if p.tune_thresholds else 0, random_state=seed)
     return Pipeline([("features", ColumnTransformer(columns)), ("classifier", classifier)])

@@ -60,7 +60,8 @@ def test_single_label_models_predict_schema_codes(kind: str) -> None:
     assert list(model.predict(PAIRS[input_columns(config)].head(4))) == Y[:4]
 
 
-def test_multi_label_model() -> None:
+@pytest.mark.parametrize("classifier", ["lr", "svm"])
+def test_multi_label_model(classifier: str) -> None:
     task = SCHEMA.task("event_type")
     labels = [["ASSAULT"], [], ["AGREE", "CONSULT"], ["AGREE"]] * 5
     binarizer = MultiLabelBinarizer(classes=task.codes)
@@ -77,7 +78,8 @@ def test_multi_label_model() -> None:
         }
     )
     # labels never seen in training (most of the 18) must not break one-vs-rest
-    model = build_model(ModelConfig(type="tfidf_lr"), task, seed=0).fit(texts, y)
+    config = ModelConfig(type="tfidf_lr", params={"classifier": classifier})
+    model = build_model(config, task, seed=0).fit(texts, y)
     predicted = binarizer.inverse_transform(model.predict(texts.head(3)))
     assert [list(p) for p in predicted] == [["ASSAULT"], [], ["AGREE", "CONSULT"]]
     assert model.predict_proba(texts.head(1)).shape == (1, 18)
