@@ -88,7 +88,8 @@ class TunedThresholdOneVsRest(ClassifierMixin, BaseEstimator):
 
     A fixed 0.5 threshold suits few labels: rare event types then almost never fire.
     Each label's threshold is the one that maximises its F1 on out-of-fold scores
-    (``cv`` folds of the training set); labels with no positive example keep 0.5.
+    (``cv`` folds of the training set; ``cv=0`` keeps 0.5); a label with no positive
+    training example never fires.
     Scores are probabilities, or for an estimator without ``predict_proba`` (a plain
     linear SVM) the logistic of its decision function.
     """
@@ -106,7 +107,8 @@ class TunedThresholdOneVsRest(ClassifierMixin, BaseEstimator):
     def fit(self, X, Y):  # type: ignore[no-untyped-def]
         Y = np.asarray(Y)
         self.model_ = OneVsRestClassifier(clone(self.estimator)).fit(X, Y)
-        self.thresholds_ = np.full(Y.shape[1], 0.5)
+        # a label no training item has never fires (its constant score would sit on 0.5)
+        self.thresholds_ = np.where(Y.any(axis=0), 0.5, np.inf)
         if self.cv < 2 or Y.shape[0] < 2 * self.cv:
             return self
         oof = np.zeros(Y.shape, dtype=float)
