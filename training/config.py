@@ -33,6 +33,9 @@ class TfidfLinearParams(_Strict):
     max_iter: int = Field(2000, ge=10)
     #: multi-label only: one decision threshold per label, tuned on out-of-fold predictions
     tune_thresholds: bool = True
+    #: add MiniLM sentence embeddings of the text (optional extra: `make embeddings`; English)
+    embeddings: bool = False
+    embeddings_weight: float = Field(1.0, gt=0)
 
 
 class SpacyTextcatParams(_Strict):

