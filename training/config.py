@@ -33,7 +33,8 @@ class TfidfLinearParams(_Strict):
     max_iter: int = Field(2000, ge=10)
     #: multi-label only: one decision threshold per label, tuned on out-of-fold predictions
     tune_thresholds: bool = True
-    #: add MiniLM sentence embeddings of the text (optional extra: `make embeddings`; English)
+    #: add MiniLM sentence embeddings of the text (tfidf_lr), or the embedding similarity of
+    #: target and text (tfidf_pair_lr); optional extra: `make embeddings`; English
     embeddings: bool = False
     embeddings_weight: float = Field(1.0, gt=0)
 

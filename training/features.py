@@ -188,11 +188,37 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         return np.array([f"embedding_{i}" for i in range(384)], dtype=object)
 
 
+class PairEmbeddingSimilarity(TransformerMixin, BaseEstimator):
+    """Cosine similarity of the sentence embeddings of a target (headline) and of a text
+    (its first ``body_chars`` characters, and its lead of ``lead_chars``); needs the extra."""
+
+    def __init__(self, body_chars: int = 1500, lead_chars: int = 300, model: str = "") -> None:
+        self.body_chars = body_chars
+        self.lead_chars = lead_chars
+        self.model = model
+
+    def fit(self, X, y=None):  # type: ignore[no-untyped-def]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        embed = SentenceEmbedder(model=self.model)
+        target = embed.transform(X["target"].astype(str).tolist())
+        out = []
+        for chars in (self.body_chars, self.lead_chars):
+            text = embed.transform(X["text"].astype(str).str.slice(0, chars).tolist())
+            out.append((target * text).sum(axis=1))
+        return np.column_stack(out)
+
+    def get_feature_names_out(self, input_features=None):  # type: ignore[no-untyped-def]
+        return np.array(["embedding_cosine", "embedding_lead_cosine"], dtype=object)
+
+
 TRUSTED_TYPES = [
     f"{__name__}.DedupTfidfVectorizer",
     f"{__name__}.PairSimilarity",
     f"{__name__}.TunedThresholdOneVsRest",
     f"{__name__}.SentenceEmbedder",
+    f"{__name__}.PairEmbeddingSimilarity",
     # scikit-learn's own helpers inside calibrated and one-vs-rest models
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
@@ -202,6 +228,7 @@ TRUSTED_TYPES = [
 __all__ = [
     "TRUSTED_TYPES",
     "DedupTfidfVectorizer",
+    "PairEmbeddingSimilarity",
     "PairSimilarity",
     "SentenceEmbedder",
     "TunedThresholdOneVsRest",

