@@ -67,19 +67,9 @@ def build_model(
     model: ModelConfig, task: Task, seed: int, lang: str = "en"
 ) -> Pipeline | SpacyTextClassifier:
     if model.type == "spacy_textcat":
-        s = model.params
-        return SpacyTextClassifier(
-            labels=task.codes,
-            multi_label=task.multi_label,
-            lang=lang,
-            architecture=s.architecture,
-            ngram_size=s.ngram_size,
-            epochs=s.epochs,
-            batch_size=s.batch_size,
-            dropout=s.dropout,
-            base=s.base,
-            seed=seed,
-        )
+        # the config's params are the estimator's own arguments
+        params = model.params.model_dump()
+        return SpacyTextClassifier(task.codes, task.multi_label, lang, seed=seed, **params)
     p = model.params
     columns = [("text", _text_features(p), "text")]
     if p.embeddings and model.type == "tfidf_lr":
