@@ -12,6 +12,7 @@ from eval.evaluate import CHAMPION, CONFUSION, evaluate_run, registered_name
 from newslab.assets import fetch
 from newslab.errors import NewslabError
 from newslab.settings import Settings
+from training.config import load_experiment
 from training.sweep import sweep
 from training.train import train
 
@@ -29,12 +30,8 @@ def test_sweep_trials_are_nested_runs_and_machines_share_one_study(settings: Set
     fetch(["conref_stance_ita"])
     build("conref_ita", limit=60)
     first = sweep("conref_ita_svm", trials=2, dataset="conref_ita_n60")
-    assert first.trials == 2 and set(first.best_params) == {
-        "C",
-        "word_ngram_max",
-        "char_ngram_max",
-        "classifier",
-    }
+    space = load_experiment("conref_ita_svm")[0].sweep.space
+    assert first.trials == 2 and set(first.best_params) == set(space)
     assert first.storage.startswith("sqlite:///") and Path(first.storage[10:]).is_file()
     again = sweep("conref_ita_svm", trials=1, dataset="conref_ita_n60")  # another machine, same storage
     assert again.trials == 3 and again.study == first.study
@@ -55,8 +52,6 @@ def test_a_config_without_sweep_is_refused(settings: Settings) -> None:
 
 
 def test_sweep_space_must_name_model_params(tmp_path: Path) -> None:
-    from training.config import load_experiment
-
     path = tmp_path / "x.yaml"
     path.write_text(
         "name: x\ntask: stance\ndataset: fnc1\nmodel: {type: tfidf_lr}\n"
