@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,3 +53,52 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         cwd=PROJECT_DIR,
         timeout=600,
     )
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL 15 cluster in a temp dir (initdb + pg_ctl as the postgres user); its URL."""
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip(f"PostgreSQL binaries not found in {PG_BIN}")
+    # not under pytest's tmp dirs: those are private to root, and the server runs as postgres
+    root = Path(tempfile.mkdtemp(prefix="newslab-pg-"))
+    data = root / "data"
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root
+        user = pwd.getpwnam("postgres")
+        shutil.chown(root, user.pw_uid, user.pw_gid)
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run(
+        [*as_postgres, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
+    subprocess.run(
+        [
+            *as_postgres,
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True
+        )

@@ -46,6 +46,44 @@ def test_sweep_trials_are_nested_runs_and_machines_share_one_study(settings: Set
     assert "test_f_avg" in final.data.metrics
 
 
+@pytest.mark.server
+def test_two_machines_share_one_sweep_through_postgresql(
+    settings: Settings, shared: Path, postgres: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import optuna
+
+    fetch(["conref_stance_ita"])
+    build("conref_ita", limit=60)
+    monkeypatch.setenv("NEWSLAB_OPTUNA_STORAGE", postgres)
+    here = sweep("conref_ita_svm", trials=1, dataset="conref_ita_n60")
+    # a second "machine": another process with its own MLflow store, the same study database
+    other = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newslab.cli",
+            "train",
+            "conref_ita_svm",
+            "--sweep",
+            "--trials",
+            "1",
+            "--dataset",
+            "conref_ita_n60",
+        ],
+        env={**os.environ, "NEWSLAB_OPTUNA_STORAGE": postgres},
+        capture_output=True,
+        text=True,
+    )
+    assert other.returncode == 0, other.stderr[-2000:]
+    study = optuna.load_study(study_name=here.study, storage=postgres)
+    assert len(study.trials) == 2 and all(t.state.name == "COMPLETE" for t in study.trials)
+    assert "postgresql" not in str(_runs(settings)[0].data.params)  # only the scheme is logged, never the URL
+
+
 def test_a_config_without_sweep_is_refused(settings: Settings) -> None:
     with pytest.raises(NewslabError, match="has no `sweep:` section"):
         sweep("cameo_tfidf_lr")
