@@ -60,7 +60,7 @@ def test_two_machines_share_one_sweep_through_postgresql(
     build("conref_ita", limit=60)
     monkeypatch.setenv("NEWSLAB_OPTUNA_STORAGE", postgres)
     here = sweep("conref_ita_svm", trials=1, dataset="conref_ita_n60")
-    # a second "machine": another process with its own MLflow store, the same study database
+    # a second "machine": another process, the same study database
     other = subprocess.run(
         [
             sys.executable,
