@@ -35,3 +35,23 @@ def results_cmd() -> None:
         console.print("No evaluated runs yet: run `newslab run` or `newslab train CONFIG`.")
         return
     console.print(render(with_published(rows)))
+
+
+@app.command("compare")
+def compare_cmd(
+    run_a: str = typer.Argument(..., help="MLflow run id of model A."),
+    run_b: str = typer.Argument(..., help="MLflow run id of model B."),
+    bootstrap: int = typer.Option(1000, min=100, help="Bootstrap resamples of the macro-F1 difference."),
+    seed: int = typer.Option(0, help="Seed of the bootstrap."),
+) -> None:
+    """Paired tests of two runs on the same test items (McNemar, paired bootstrap of macro-F1)."""
+    from eval.compare import compare_runs
+
+    c = compare_runs(run_a, run_b, n_boot=bootstrap, seed=seed)
+    console.print(
+        f"A = {c.name_a} ({c.run_a[:8]}): macro-F1 {c.macro_f1_a:.4f}\n"
+        f"B = {c.name_b} ({c.run_b[:8]}): macro-F1 {c.macro_f1_b:.4f}\n"
+        f"{c.n_items:,} shared test items; only A right on {c.a_only_right:,}, "
+        f"only B right on {c.b_only_right:,}"
+    )
+    console.print(f"[bold]{c.verdict}[/]")

@@ -1,0 +1,184 @@
+"""Paired comparison of two runs on the same test items: McNemar and a paired bootstrap of macro-F1.
+
+Both runs must have predicted the same test items with the same gold labels and the
+same label set (the schema task's); anything else is refused, naming what differs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score
+from sklearn.preprocessing import MultiLabelBinarizer
+from statsmodels.stats.contingency_tables import mcnemar
+
+from eval.evaluate import load_predictions
+from newslab.errors import NewslabError
+from newslab.settings import Settings, get_settings
+from training import tracking
+
+
+@dataclass(frozen=True)
+class Comparison:
+    run_a: str
+    run_b: str
+    name_a: str
+    name_b: str
+    n_items: int
+    macro_f1_a: float
+    macro_f1_b: float
+    diff: float  #: macro-F1 of A minus B
+    diff_low: float  #: 95 % paired bootstrap interval of the difference
+    diff_high: float
+    p_bootstrap: float  #: two-sided, from the bootstrap distribution of the difference
+    a_only_right: int  #: items A gets right and B wrong
+    b_only_right: int
+    p_mcnemar: float
+    verdict: str
+
+
+def _labels(run_id: str) -> list[str]:
+    import mlflow
+
+    try:
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="config/labels.json")
+    except Exception:  # an MlflowException or an OSError from the artifact store
+        raise NewslabError(
+            f"run {run_id}: no config/labels.json; only `newslab train` runs compare."
+        ) from None
+    with open(path, encoding="utf-8") as fh:
+        return list(json.load(fh)["labels"])
+
+
+def align(a: pd.DataFrame, b: pd.DataFrame, run_a: str, run_b: str) -> pd.DataFrame:
+    """The two runs' predictions side by side; a clear refusal when they are not on the same items."""
+    ids_a, ids_b = set(a["id"]), set(b["id"])
+    if ids_a != ids_b:
+        only_a, only_b = sorted(ids_a - ids_b)[:3], sorted(ids_b - ids_a)[:3]
+        raise NewslabError(
+            f"runs {run_a[:8]} and {run_b[:8]} were tested on different items "
+            f"({len(ids_a)} vs {len(ids_b)}; only in A: {', '.join(only_a) or '-'}; only in B: "
+            f"{', '.join(only_b) or '-'}).",
+            "Compare runs evaluated on the same dataset and slice.",
+        )
+    merged = a[["id", "gold", "pred"]].merge(b[["id", "gold", "pred"]], on="id", suffixes=("_a", "_b"))
+    differ = [
+        i
+        for i, x, y in zip(merged["id"], merged["gold_a"], merged["gold_b"], strict=True)
+        if _key(x) != _key(y)
+    ]
+    if differ:
+        raise NewslabError(
+            f"runs {run_a[:8]} and {run_b[:8]} have different gold labels for {len(differ)} item(s) "
+            f"(e.g. {', '.join(differ[:3])}): not the same test set."
+        )
+    return merged
+
+
+def _key(value) -> tuple | str:  # type: ignore[no-untyped-def]
+    return tuple(sorted(value)) if isinstance(value, list | tuple | np.ndarray) else str(value)
+
+
+def _encode(gold: pd.Series, pred: pd.Series, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(gold.iloc[0], list | tuple | np.ndarray):
+        binarizer = MultiLabelBinarizer(classes=labels)
+        return binarizer.fit_transform([list(g) for g in gold]), binarizer.transform([list(p) for p in pred])
+    index = {label: i for i, label in enumerate(labels)}
+    return np.array([index[g] for g in gold]), np.array([index[p] for p in pred])
+
+
+def _macro_f1(y: np.ndarray, p: np.ndarray) -> float:
+    if y.ndim == 2:  # multi-label: labels present in the gold sample
+        present = y.any(axis=0)
+        return float(f1_score(y[:, present], p[:, present], average="macro", zero_division=0))
+    labels = np.unique(y)
+    return float(f1_score(y, p, labels=labels, average="macro", zero_division=0))
+
+
+def paired_bootstrap(
+    y: np.ndarray, pa: np.ndarray, pb: np.ndarray, n_boot: int = 1000, seed: int = 0
+) -> tuple[float, float, float, float]:
+    """Macro-F1 difference (A - B) on the items, its 95 % interval and a two-sided p-value,
+    resampling items with replacement (both runs judged on the same resampled items)."""
+    diff = _macro_f1(y, pa) - _macro_f1(y, pb)
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(n_boot)
+    for k in range(n_boot):
+        rows = rng.integers(0, len(y), len(y))
+        diffs[k] = _macro_f1(y[rows], pa[rows]) - _macro_f1(y[rows], pb[rows])
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    p = min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean())) if diff != 0 else 1.0
+    return diff, float(low), float(high), float(p)
+
+
+def mcnemar_test(right_a: np.ndarray, right_b: np.ndarray) -> tuple[int, int, float]:
+    """Items only A gets right, only B gets right, and McNemar's p (exact binomial under 25 discordant)."""
+    a_only = int((right_a & ~right_b).sum())
+    b_only = int((~right_a & right_b).sum())
+    table = [[int((right_a & right_b).sum()), a_only], [b_only, int((~right_a & ~right_b).sum())]]
+    if a_only + b_only == 0:
+        return a_only, b_only, 1.0
+    result = mcnemar(table, exact=(a_only + b_only) < 25, correction=True)
+    return a_only, b_only, float(result.pvalue)
+
+
+def verdict(
+    name_a: str, name_b: str, diff: float, low: float, high: float, p_boot: float, p_mc: float
+) -> str:
+    better, worse = (name_a, name_b) if diff >= 0 else (name_b, name_a)
+    size = f"{abs(diff):.3f} macro-F1 (95 % CI of A - B: {low:+.3f} to {high:+.3f})"
+    if p_boot < 0.05 and p_mc < 0.05:
+        return (
+            f"{better} is better than {worse} by {size}; significant "
+            f"(bootstrap p = {p_boot:.3g}, McNemar p = {p_mc:.3g})."
+        )
+    if p_boot < 0.05 or p_mc < 0.05:
+        return (
+            f"{better} scores {size} higher than {worse}; the tests disagree (bootstrap p = {p_boot:.3g}, "
+            f"McNemar p = {p_mc:.3g}): treat the difference as uncertain."
+        )
+    return (
+        f"No significant difference between {name_a} and {name_b}: {size}; bootstrap p = {p_boot:.3g}, "
+        f"McNemar p = {p_mc:.3g}. More test items or a larger gap would be needed."
+    )
+
+
+def compare_runs(
+    run_a: str, run_b: str, n_boot: int = 1000, seed: int = 0, settings: Settings | None = None
+) -> Comparison:
+    """Compare two logged runs on their shared test items."""
+    if run_a == run_b:
+        raise NewslabError(f"run {run_a[:8]} compared with itself: give two different runs.")
+    settings = settings or get_settings()
+    tracking.connect(settings)
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    names = []
+    for run_id in (run_a, run_b):
+        try:
+            names.append(client.get_run(run_id).data.tags.get("newslab.experiment", run_id[:8]))
+        except MlflowException:
+            raise NewslabError(f"run {run_id!r} not found in {settings.resolved_tracking_uri}.") from None
+    labels_a, labels_b = _labels(run_a), _labels(run_b)
+    if labels_a != labels_b:
+        raise NewslabError(
+            f"runs {run_a[:8]} and {run_b[:8]} use different label sets ({', '.join(labels_a)} vs "
+            f"{', '.join(labels_b)}): not comparable."
+        )
+    merged = align(load_predictions(run_a), load_predictions(run_b), run_a, run_b)
+    y, pa = _encode(merged["gold_a"], merged["pred_a"], labels_a)
+    _, pb = _encode(merged["gold_a"], merged["pred_b"], labels_a)
+    diff, low, high, p_boot = paired_bootstrap(y, pa, pb, n_boot, seed)
+    right_a = (pa == y).all(axis=1) if y.ndim == 2 else pa == y
+    right_b = (pb == y).all(axis=1) if y.ndim == 2 else pb == y
+    a_only, b_only, p_mc = mcnemar_test(right_a, right_b)
+    f1_a, f1_b = _macro_f1(y, pa), _macro_f1(y, pb)
+    return Comparison(
+        run_a, run_b, names[0], names[1], len(merged), f1_a, f1_b, diff, low, high, p_boot,
+        a_only, b_only, p_mc, verdict(names[0], names[1], diff, low, high, p_boot, p_mc),
+    )  # fmt: skip
