@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dataset.config import load_dataset_config
@@ -60,10 +61,70 @@ def compute_metrics(
     return metrics
 
 
+HEADLINE = ("macro_f1", "micro_f1", "accuracy", "subset_accuracy", "fnc_score", "f_avg")
+
+
+def _single_label_headline(
+    y: np.ndarray, p: np.ndarray, codes: list[str], extra: tuple[str, ...], unrelated: int
+) -> dict:
+    """accuracy, macro-F1 (classes present in the gold sample), micro-F1 and the extra metrics of
+    integer-coded labels, from one confusion matrix: the bootstrap's inner loop."""
+    k = len(codes)
+    cm = np.bincount(y * k + p, minlength=k * k).reshape(k, k)
+    tp = np.diag(cm).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.nan_to_num(2 * tp / (cm.sum(axis=0) + cm.sum(axis=1)))
+    present = cm.sum(axis=1) > 0
+    out = {"accuracy": tp.sum() / len(y), "micro_f1": tp.sum() / len(y), "macro_f1": f1[present].mean()}
+    if "fnc_score" in extra:  # the official weights: 0.25 related/unrelated right, 0.75 more for the stance
+        related_y, related_p = y != unrelated, p != unrelated
+        score = 0.25 * (related_y == related_p).sum() + 0.75 * (related_y & (y == p)).sum()
+        out["fnc_score"] = score / (related_y.sum() + 0.25 * (~related_y).sum())
+    if "f_avg" in extra:
+        out["f_avg"] = (f1[codes.index("favor")] + f1[codes.index("against")]) / 2
+    return out
+
+
+def bootstrap_intervals(
+    predictions: pd.DataFrame,
+    task_name: str,
+    dataset: str,
+    schema: Schema,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> dict[str, tuple[float, float]]:
+    """95 % percentile intervals of the headline metrics, resampling test items with replacement."""
+    rng = np.random.default_rng(seed)
+    task = schema.task(task_name)
+    draws: dict[str, list[float]] = {}
+    if task.multi_label:
+        for _ in range(n_boot):
+            sample = predictions.iloc[rng.integers(0, len(predictions), len(predictions))]
+            for name, value in compute_metrics(sample, task_name, dataset, schema).items():
+                if name in HEADLINE:
+                    draws.setdefault(name, []).append(value)
+    else:
+        codes = task.codes
+        index = {code: i for i, code in enumerate(codes)}
+        y = np.array([index[g] for g in predictions["gold"]])
+        p = np.array([index[x] for x in predictions["pred"]])
+        extra = load_dataset_config(base_dataset_name(dataset)).extra_metrics
+        unrelated = next((index[lab.code] for lab in task.labels if not lab.related), -1)
+        for _ in range(n_boot):
+            rows = rng.integers(0, len(y), len(y))
+            for name, value in _single_label_headline(y[rows], p[rows], codes, extra, unrelated).items():
+                draws.setdefault(name, []).append(value)
+    return {name: tuple(np.percentile(values, [2.5, 97.5]).tolist()) for name, values in draws.items()}
+
+
 def evaluate_run(
-    run_id: str, settings: Settings | None = None, schema: Schema | None = None
+    run_id: str,
+    settings: Settings | None = None,
+    schema: Schema | None = None,
+    n_boot: int = 200,
 ) -> dict[str, float]:
-    """Compute the run's test metrics and log them to it as ``test_<metric>``."""
+    """Compute the run's test metrics and log them to it as ``test_<metric>``, with 95 % bootstrap
+    intervals of the headline metrics as ``test_<metric>_ci_low`` / ``_ci_high``."""
     settings = settings or get_settings()
     schema = schema or load_schema(settings.schema_path)
     tracking.connect(settings)
@@ -85,7 +146,11 @@ def evaluate_run(
     import time
 
     now = int(time.time() * 1000)
-    client.log_batch(run_id, metrics=[Metric(PREFIX + k, v, now, 0) for k, v in metrics.items()])
+    intervals = bootstrap_intervals(predictions, task_name, dataset, schema, n_boot) if n_boot else {}
+    logged = dict(metrics)
+    for name, (low, high) in intervals.items():
+        logged[f"{name}_ci_low"], logged[f"{name}_ci_high"] = low, high
+    client.log_batch(run_id, metrics=[Metric(PREFIX + k, v, now, 0) for k, v in logged.items()])
     task = schema.task(task_name)
     matrix = label_confusion(predictions["gold"], predictions["pred"], task.codes, task.multi_label)
     figure = confusion_figure(matrix, task.codes, f"{tags.get('newslab.experiment', run_id)}: {dataset} test")

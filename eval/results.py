@@ -74,7 +74,9 @@ def with_published(rows: list[ResultRow]) -> list[ResultRow]:
 
 def render(rows: list[ResultRow]) -> Table:
     """A table for the terminal: our runs in bold, published figures dimmed, their sources as notes."""
-    table = Table(title="Test-set results: newslab runs (MLflow) beside published systems")
+    table = Table(
+        title="Test-set results: newslab runs (MLflow) beside published systems; [95 % bootstrap interval]"
+    )
     table.add_column("dataset")
     table.add_column("system")
     for column in COLUMNS:
@@ -88,12 +90,15 @@ def render(rows: list[ResultRow]) -> Table:
         cells = []
         for column in COLUMNS:
             value = row.metrics.get(column)
+            low, high = row.metrics.get(f"{column}_ci_low"), row.metrics.get(f"{column}_ci_high")
             if value is None:
                 cells.append("")
             elif column == "fnc_score":
-                cells.append(f"{100 * value:.2f} %")
+                ci = f" [{100 * low:.1f}-{100 * high:.1f}]" if low is not None else ""
+                cells.append(f"{100 * value:.2f} %{ci}")
             else:
-                cells.append(f"{value:.3f}")
+                ci = f" [{low:.3f}-{high:.3f}]" if low is not None else ""
+                cells.append(f"{value:.3f}{ci}")
         if row.ours:
             source = row.source[:8]
         else:

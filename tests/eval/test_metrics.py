@@ -71,3 +71,41 @@ def _released(shared: Path, column: str) -> tuple[list[str], list[str]]:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 25413
     return [r["Stance"] for r in rows], [r[column] for r in rows]
+
+
+def test_bootstrap_intervals_bracket_the_metric() -> None:
+    import pandas as pd
+
+    from eval.evaluate import bootstrap_intervals, compute_metrics
+    from newslab.schema import load_schema
+
+    schema = load_schema()
+    gold = ["favor", "against", "neutral", "unrelated"] * 50
+    pred = [g if i % 4 else "unrelated" for i, g in enumerate(gold)]
+    frame = pd.DataFrame({"gold": gold, "pred": pred})
+    point = compute_metrics(frame, "stance", "fnc1", schema)
+    intervals = bootstrap_intervals(frame, "stance", "fnc1", schema, n_boot=200, seed=1)
+    assert set(intervals) >= {"macro_f1", "accuracy", "fnc_score"}
+    for name, (low, high) in intervals.items():
+        assert low <= point[name] <= high and low < high, name
+    assert intervals == bootstrap_intervals(frame, "stance", "fnc1", schema, n_boot=200, seed=1)
+
+
+def test_the_bootstrap_inner_loop_equals_the_metric_functions() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from eval.evaluate import _single_label_headline, compute_metrics
+    from newslab.schema import load_schema
+
+    schema = load_schema()
+    codes = schema.task("stance").codes
+    rng = np.random.default_rng(3)
+    y, p = rng.integers(0, 4, 500), rng.integers(0, 4, 500)
+    y[:40] = 0  # skewed classes
+    frame = pd.DataFrame({"gold": [codes[i] for i in y], "pred": [codes[i] for i in p]})
+    full = compute_metrics(frame, "stance", "fnc1", schema)
+    fast = _single_label_headline(y, p, codes, ("fnc_score", "f_avg"), codes.index("unrelated"))
+    for name in ("accuracy", "micro_f1", "macro_f1", "fnc_score"):
+        assert fast[name] == pytest.approx(full[name]), name
+    assert fast["f_avg"] == pytest.approx((full["f1_favor"] + full["f1_against"]) / 2)
