@@ -191,9 +191,9 @@ def select_articles(
 ) -> list[ArticleRow]:
     """Articles of the corpus store to push (all, or the given ids in the given order)."""
     columns = ["id", "title", "text", "lang", "source", "url"]
-    rows = store.table(columns).to_pylist()
-    if ids is not None:
-        wanted = list(dict.fromkeys(ids))
+    wanted = list(dict.fromkeys(ids)) if ids is not None else None
+    rows = store.table(columns, ids=wanted).to_pylist()
+    if wanted is not None:
         by_id = {r["id"]: r for r in rows}
         missing = [i for i in wanted if i not in by_id]
         if missing:

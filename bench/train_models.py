@@ -65,7 +65,7 @@ def run(dataset: str, family: str) -> dict:
     from newslab.schema import load_schema
     from training.config import ModelConfig
     from training.models import build_model, input_columns
-    from training.train import _frame, _gold
+    from training.train import split_gold, split_inputs
 
     schema = load_schema()
     ds, meta = load(dataset_path(dataset))
@@ -73,8 +73,8 @@ def run(dataset: str, family: str) -> dict:
     spec = OPTIONAL.get(family) or (PAIR if family.endswith("(pair)") else FAMILIES[family])
     model_config = ModelConfig.model_validate(spec)
     columns = input_columns(model_config)
-    x_train, x_test = _frame(ds["train"], columns), _frame(ds["test"], columns)
-    y_train, y_test = _gold(ds["train"], task), _gold(ds["test"], task)
+    x_train, x_test = split_inputs(ds["train"], columns), split_inputs(ds["test"], columns)
+    y_train, y_test = split_gold(ds["train"], task), split_gold(ds["test"], task)
     binarizer = MultiLabelBinarizer(classes=task.codes) if task.multi_label else None
     lang = pd.Series(ds["train"]["lang"]).mode()[0]
     model = build_model(model_config, task, seed=13, lang=lang)

@@ -125,10 +125,14 @@ class Store:
     def keys(self) -> np.ndarray:
         return self.column("key").astype(np.uint64) if self.article_files else np.array([], np.uint64)
 
-    def table(self, columns: list[str] | None = None) -> pa.Table:
+    def table(self, columns: list[str] | None = None, ids: list[str] | None = None) -> pa.Table:
+        """The articles (only those with the given ids, read with a Parquet filter, when given)."""
         if not self.article_files:
             return ARTICLE_SCHEMA.empty_table().select(columns or ARTICLE_SCHEMA.names)
-        return pa.concat_tables(pq.read_table(f, columns=columns) for f in self.article_files)
+        filters = [("id", "in", list(ids))] if ids is not None else None
+        return pa.concat_tables(
+            pq.read_table(f, columns=columns, filters=filters) for f in self.article_files
+        )
 
     def get(self, article_id: str) -> dict:
         for path in self.article_files:

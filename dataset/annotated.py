@@ -45,12 +45,10 @@ def read_annotations(path: Path) -> pd.DataFrame:
 
 def corpus_articles(store: Store, ids: Iterable[str]) -> tuple[dict[str, dict], dict[str, str]]:
     """The articles with these ids (id -> row) and their near-duplicate clusters (id -> cluster)."""
-    wanted = pa.array(sorted(set(ids)), pa.string())
-    table = store.table(ARTICLE_COLUMNS)
-    table = table.filter(pc.is_in(table["id"], value_set=wanted))
-    articles = {row["id"]: row for row in table.to_pylist()}
+    wanted = sorted(set(ids))
+    articles = {row["id"]: row for row in store.table(ARTICLE_COLUMNS, ids=wanted).to_pylist()}
     clusters = store.clusters()
-    clusters = clusters.filter(pc.is_in(clusters["id"], value_set=wanted))
+    clusters = clusters.filter(pc.is_in(clusters["id"], value_set=pa.array(wanted, pa.string())))
     return articles, dict(zip(clusters["id"].to_pylist(), clusters["cluster"].to_pylist(), strict=True))
 
 

@@ -47,7 +47,6 @@ from newslab.errors import NewslabError
 from newslab.schema import Schema, Task, load_schema
 from newslab.settings import Settings, get_settings
 
-SPLIT_ORDER = SPLIT_NAMES
 META_FILE = "newslab.json"
 CARD_FILE = "README.md"
 VERSIONS = ".versions"
@@ -175,7 +174,7 @@ def to_dataset_dict(items: list[LabeledItem], task: Task) -> DatasetDict:
     for item in items:
         by_split.setdefault(item.split, []).append(item)
     splits: dict[str, Dataset] = {}
-    for split in sorted(by_split, key=lambda s: (*SPLIT_ORDER, s).index(s)):
+    for split in sorted(by_split, key=lambda s: (*SPLIT_NAMES, s).index(s)):
         rows = by_split[split]
         data = {name: [getattr(i, name) for i in rows] for name in features if name != column}
         # label codes to ClassLabel indices here: Dataset.from_dict would encode row by row

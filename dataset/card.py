@@ -16,6 +16,12 @@ from dataset.records import LabeledItem
 from dataset.splits import SPLIT_NAMES
 from newslab.schema import Task
 
+ANNOTATION_PROCESS = (
+    "Articles were labelled in Label Studio with a labeling config generated from newslab's label "
+    "schema (`newslab/labels.yaml`), following `annotation/guidelines.md`. Items can be double-annotated "
+    "in per-annotator projects; low-agreement items go to a review project where an adjudicator decides."
+)
+
 
 @dataclass
 class CardPart:
@@ -170,7 +176,7 @@ def render(config: DatasetConfig, parts: list[CardPart], fingerprint: str, extra
         out += [title, "", f"{part.task.description or ''} Task kind: {kind}.", ""]
         out += ["### Sizes and label distribution", "", _distribution(part), ""]
         if part.gold is not None:
-            out += ["### Annotation process", "", _annotation_process(config), "", _gold(config, part), ""]
+            out += ["### Annotation process", "", ANNOTATION_PROCESS, "", _gold(config, part), ""]
             out += ["### Agreement", "", _agreement(part), ""]
         if part.warnings:
             out += ["### Warnings", "", *(f"- {w}" for w in part.warnings), ""]
@@ -188,11 +194,3 @@ def render(config: DatasetConfig, parts: list[CardPart], fingerprint: str, extra
         rows = [[p.system, p.metric, f"{p.value:.4f}", p.source] for p in config.published]
         out += ["## Published results", "", _table(["system", "metric", "value", "source"], rows), ""]
     return "\n".join(out)
-
-
-def _annotation_process(config: DatasetConfig) -> str:
-    return (
-        "Articles were labelled in Label Studio with a labeling config generated from newslab's label "
-        "schema (`newslab/labels.yaml`), following `annotation/guidelines.md`. Items can be double-annotated "
-        "in per-annotator projects; low-agreement items go to a review project where an adjudicator decides."
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from newslab.cligroup import DefaultCommandGroup
-from newslab.console import console, err_console
+from newslab.console import console, err_console, progress
 
 SHOWN = ("macro_f1", "accuracy", "fnc_score", "f_avg")
 
@@ -35,11 +35,17 @@ def run_cmd(
     from training.train import train
 
     if sweep:
+        from training.config import load_experiment
         from training.sweep import sweep as run_sweep
 
         for config in configs:
-            with err_console.status(f"sweeping {config}"):
-                found = run_sweep(config, trials=trials, dataset=dataset)
+            spec = load_experiment(config)[0].sweep
+            total = trials or (spec.trials if spec else None)
+            with progress() as bar:
+                job = bar.add_task(f"sweeping {config}", total=total)
+                found = run_sweep(
+                    config, trials=trials, dataset=dataset, on_trial=lambda j=job: bar.advance(j)
+                )
             best = ", ".join(f"{k}={v}" for k, v in found.best_params.items())
             console.print(
                 f"{config}: {found.trials} trial(s) in study {found.study!r}; best cv score "

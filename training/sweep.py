@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +32,7 @@ from newslab.settings import Settings, get_settings
 from training import tracking
 from training.config import ExperimentConfig, SearchRange, load_experiment
 from training.models import build_model, input_columns
-from training.train import TrainResult, _frame, _gold, check_dataset, train
+from training.train import TrainResult, check_dataset, split_gold, split_inputs, train
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ def sweep(
     dataset: str | None = None,
     settings: Settings | None = None,
     schema: Schema | None = None,
+    on_trial: Callable[[], None] | None = None,
 ) -> SweepResult:
     """Run (or continue) the experiment's Optuna study, then train and evaluate its best setting."""
     import mlflow
@@ -138,9 +140,13 @@ def sweep(
     check_dataset(config, meta, list(ds.keys()), path)
     tracking.connect(settings)  # before any trial: a server that is down fails here
     columns = input_columns(config.model)
-    train_x, train_y = _frame(ds["train"], columns), _gold(ds["train"], task)
+    train_x, train_y = split_inputs(ds["train"], columns), split_gold(ds["train"], task)
     groups = list(ds["train"]["article_id"])
-    valid = (_frame(ds["validation"], columns), _gold(ds["validation"], task)) if "validation" in ds else None
+    valid = (
+        (split_inputs(ds["validation"], columns), split_gold(ds["validation"], task))
+        if "validation" in ds
+        else None
+    )
     storage = storage_url(config, settings)
     study_name = f"{config.name}@{meta['name']}:{meta['fingerprint']}"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -175,7 +181,8 @@ def sweep(
                 mlflow.log_metric(f"cv_{config.sweep.metric}", score)
             return score
 
-        study.optimize(objective, n_trials=trials or config.sweep.trials)
+        callbacks = [lambda study, trial: on_trial()] if on_trial else []
+        study.optimize(objective, n_trials=trials or config.sweep.trials, callbacks=callbacks)
         mlflow.log_params({f"best.{k}": v for k, v in study.best_params.items()})
         mlflow.log_metric(f"best_cv_{config.sweep.metric}", study.best_value)
     final = train(

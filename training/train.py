@@ -43,11 +43,13 @@ class TrainResult:
     fit_seconds: float
 
 
-def _frame(split: Dataset, columns: list[str]) -> pd.DataFrame:
+def split_inputs(split: Dataset, columns: list[str]) -> pd.DataFrame:
+    """The model's input columns of one split."""
     return split.select_columns(columns).to_pandas()
 
 
-def _gold(split: Dataset, task: Task) -> list:
+def split_gold(split: Dataset, task: Task) -> list:
+    """The gold label codes of one split (a list of codes per item for multi-label tasks)."""
     column = "labels" if task.multi_label else "label"
     names = task.codes
     values = split[column]
@@ -126,8 +128,8 @@ def train(
     import mlflow
 
     columns = input_columns(config.model)
-    x_train, x_test = _frame(ds["train"], columns), _frame(ds["test"], columns)
-    y_train, y_test = _gold(ds["train"], task), _gold(ds["test"], task)
+    x_train, x_test = split_inputs(ds["train"], columns), split_inputs(ds["test"], columns)
+    y_train, y_test = split_gold(ds["train"], task), split_gold(ds["test"], task)
     binarizer = MultiLabelBinarizer(classes=task.codes) if task.multi_label else None
     fit_target = binarizer.fit_transform(y_train) if binarizer else y_train
 
