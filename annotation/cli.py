@@ -132,6 +132,46 @@ def push_cmd(
             err_console.print(f"  changed article, not pushed: {key}")
 
 
+@app.command("submit")
+def submit_cmd(
+    task: str = typer.Argument(..., help="Schema task: stance or event_type."),
+    labels: Path = typer.Argument(..., help='JSONL: {"article_id", "target"?, "labels": [...]} per line.'),
+    annotator: str = typer.Option(
+        None, help="Submit as this annotator (made by `newslab annotate users`), in their own project."
+    ),
+) -> None:
+    """Submit labels made away from the screen as annotations; re-running adds only what is missing."""
+    from annotation.client import connect
+    from annotation.projects import find_projects
+    from annotation.submit import read_labels, submit
+    from annotation.users import annotator_connection
+
+    schema = load_schema(get_settings().schema_path)
+    records = read_labels(labels, schema, task)
+    conn = connect()
+    projects = [p for p in find_projects(conn, schema) if p.task == task and p.annotator == annotator]
+    if not projects:
+        where = f"newslab/{task}" + (f"/{annotator}" if annotator else "")
+        raise NewslabError(
+            f"no Label Studio project {where}.",
+            f"Run `newslab annotate setup{' --annotator ' + annotator if annotator else ''}` and push first.",
+        )
+    as_user = annotator_connection(conn, annotator) if annotator else conn
+    with progress() as bar:
+        job = bar.add_task(f"submitting to {projects[0].title}", total=len(records))
+        report = submit(as_user, projects[0], task, records, lambda n: bar.advance(job, n))
+    console.print(
+        f"{report.project}: added {report.added:,}, already annotated {report.existing:,}, "
+        f"no such task {len(report.missing):,}"
+    )
+    if report.missing:
+        raise NewslabError(
+            f"{len(report.missing)} labelled item(s) have no task in {report.project}: "
+            f"{', '.join(report.missing[:10])}{' ...' if len(report.missing) > 10 else ''}.",
+            "Push those articles first (`newslab annotate push TASK --ids FILE`).",
+        )
+
+
 @app.command("pull")
 def pull_cmd() -> None:
     """Export every project as an immutable snapshot and write the merged long tables."""

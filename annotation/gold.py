@@ -35,6 +35,9 @@ class GoldConfig(BaseModel):
     #: items whose agreement is below this go to the review queue
     review_below: float = Field(0.67, ge=0, le=1)
     dawid_skene_iterations: int = Field(100, ge=1)
+    #: an annotator whose labels are gold wherever they gave some (a single-pass corpus whose second
+    #: pass only measures agreement); an adjudication still wins
+    primary: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class GoldItem:
     labels: tuple[str, ...]
     n_annotators: int
     agreement: float  #: 1.0 when all annotators gave the gold labels
-    method: str  #: majority, dawid_skene or adjudicated
+    method: str  #: majority, dawid_skene, primary or adjudicated
     votes: tuple[tuple[str, tuple[str, ...]], ...]  #: (annotator, labels) of every annotation
 
 
@@ -109,8 +112,11 @@ def gold_labels(frame: pd.DataFrame, schema: Schema, task_name: str, config: Gol
     for unit in sorted(set(votes_of) | set(adjudicated)):
         votes = tuple(sorted(votes_of.get(unit, ())))
         given = [frozenset(labels) for _, labels in votes]
+        primary = next((labels for who, labels in votes if who == config.primary), None)
         if unit in adjudicated:
             labels, how = adjudicated[unit], "adjudicated"
+        elif primary is not None and config.primary:
+            labels, how = primary, "primary"
         else:
             if len(given) < config.min_annotators:
                 dropped.append(unit)

@@ -7,7 +7,6 @@ drafts still use is refused, with the tasks it would orphan.
 
 from __future__ import annotations
 
-import html
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +46,13 @@ def title_of(task: str, annotator: str | None = None, settings: Settings | None 
 def instructions() -> str | None:
     if not GUIDELINES.exists():
         return None
-    text = GUIDELINES.read_text(encoding="utf-8")
-    return f'<div style="white-space: pre-wrap">{html.escape(text)}</div>'
+    from markdown_it import MarkdownIt  # rich's Markdown parser; html off: the file's text is not trusted
+
+    return (
+        MarkdownIt("commonmark", {"html": False})
+        .enable("table")
+        .render(GUIDELINES.read_text(encoding="utf-8"))
+    )
 
 
 def find_projects(conn: Connection, schema: Schema, settings: Settings | None = None) -> list[ProjectRef]:
@@ -124,7 +128,7 @@ def _ensure(conn: Connection, task: str, title: str, config: str, annotator: str
         return SetupResult(ProjectRef(task, created.id, title, annotator), "created")
     project = with_retries(lambda: client.projects.get(id=existing[0].id), f"reading project {title!r}")
     ref = ProjectRef(task, project.id, title, annotator)
-    if project.label_config == config:
+    if project.label_config == config and (project.expert_instruction or "") == (guide or ""):
         return SetupResult(ref, "unchanged")
     removed = _aliases(project.label_config) - _aliases(config)
     if removed:

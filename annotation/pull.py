@@ -216,6 +216,7 @@ def to_frame(records: list[AnnotationRecord]) -> pd.DataFrame:
 
 
 COMMITTABLE = [
+    "project",
     "task",
     "article_id",
     "text_hash",

@@ -83,3 +83,14 @@ def ensure_annotators(
 
 def public(annotators: list[Annotator]) -> list[dict]:
     return [{k: v for k, v in asdict(a).items() if k != "token"} for a in annotators]
+
+
+def annotator_connection(conn: Connection, email: str, settings: Settings | None = None) -> Connection:
+    """A connection carrying the annotator's own token (for annotators created by newslab)."""
+    known = _store(settings or get_settings())
+    if email not in known:
+        raise NewslabError(
+            f"annotator {email} is unknown to newslab.",
+            f"Create the account with `newslab annotate users {email}`.",
+        )
+    return Connection(conn.url, known[email]["token"])

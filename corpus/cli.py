@@ -40,18 +40,12 @@ def ingest_cmd(
     max_file_mb: int = typer.Option(512, min=1, help="Reject files larger than this."),
 ) -> None:
     """Read articles, normalise and deduplicate them, and append them to the corpus store."""
-    from corpus.ingest import corpus_dir, ingest
+    from corpus.ingest import asset_inputs, corpus_dir, ingest
     from corpus.readers import ReaderOptions
-    from newslab.assets import asset_dir, fetch, load_manifest
 
-    inputs = list(paths or [])
-    licences = {}
-    for name in asset:
-        fetch([name])
-        spec = load_manifest().get(name)
-        files = [asset_dir(name) / f.name for f in spec.files]
-        inputs += files
-        licences.update({str(f): spec.licence for f in files})
+    files, asset_options = asset_inputs(list(asset)) if asset else ([], {})
+    inputs = list(paths or []) + files
+    licences = {path: o.licence for path, o in asset_options.items()}
     if not inputs:
         raise NewslabError("nothing to ingest: give PATHS or --asset NAME.")
     options = ReaderOptions(

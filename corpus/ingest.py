@@ -23,7 +23,7 @@ from corpus.records import Article, RawArticle, Reject
 from corpus.sentences import sentence_starts
 from corpus.store import KeyIndex, Store
 from newslab.errors import NewslabError
-from newslab.settings import get_settings
+from newslab.settings import Settings, get_settings
 
 MIN_WORDS = 1
 
@@ -178,3 +178,38 @@ def ingest(
     report.total = int(manifest.get("count", 0))
     report.languages = dict(manifest.get("languages", {}))
     return report
+
+
+def asset_inputs(
+    names: list[str], settings: Settings | None = None
+) -> tuple[list[Path], dict[str, ReaderOptions]]:
+    """Fetch (checksum-verified) the named corpus assets: their files, and reader options giving each
+    file its asset's licence."""
+    from newslab.assets import asset_dir, fetch, load_manifest
+
+    settings = settings or get_settings()
+    fetch(list(names), settings)
+    manifest = load_manifest(settings.assets_manifest)
+    files: list[Path] = []
+    per_path: dict[str, ReaderOptions] = {}
+    for name in names:
+        spec = manifest.get(name)
+        for f in spec.files:
+            path = asset_dir(name, settings) / f.name
+            files.append(path)
+            per_path[str(path)] = ReaderOptions(licence=spec.licence)
+    return files, per_path
+
+
+def ensure_articles(
+    ids: Iterable[str], assets: list[str], settings: Settings | None = None, workers: int = 1
+) -> IngestReport | None:
+    """Ingest the corpus assets when some of these article ids are not in the store (None: all are)."""
+    settings = settings or get_settings()
+    store = Store(settings.corpus_dir)
+    wanted = sorted(set(ids))
+    have = set(store.table(["id"], ids=wanted)["id"].to_pylist()) if len(store) else set()
+    if not assets or have >= set(wanted):
+        return None
+    files, per_path = asset_inputs(assets, settings)
+    return ingest(files, root=settings.corpus_dir, workers=workers, per_path=per_path)

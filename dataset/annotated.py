@@ -9,6 +9,7 @@ cluster, which becomes the leakage group of the split).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +37,63 @@ class AnnotatedPart:
 
 
 def read_annotations(path: Path) -> pd.DataFrame:
-    if not path.is_file():
+    """The pulled table (``<task>.parquet``) or, where there is none, its committed form
+    (``<task>.jsonl``: submitted annotations only, no text)."""
+    committed = path.with_suffix(".jsonl")
+    if path.is_file():
+        return pd.read_parquet(path)
+    if not committed.is_file():
         raise NewslabError(
             f"{path}: no pulled annotations for this task.", "Run `newslab annotate pull` first."
         )
-    return pd.read_parquet(path)
+    rows = []
+    with open(committed, encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                row["labels"] = list(row["labels"])
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise NewslabError(
+                    f"{committed}: line {line_no}: not an annotation record ({exc})."
+                ) from None
+            missing = {"article_id", "annotator", "labels"} - set(row)
+            if missing:
+                raise NewslabError(f"{committed}: line {line_no}: missing {', '.join(sorted(missing))}.")
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    defaults = {
+        "kind": "annotation",
+        "target": "",
+        "text_hash": "",
+        "cancelled": False,
+        "ground_truth": False,
+    }
+    for column, value in {**defaults, "updated_at": "", "project": ""}.items():
+        if column not in frame:
+            frame[column] = value
+    frame["target"] = frame["target"].fillna("")
+    return frame
+
+
+def check_text_hashes(frame: pd.DataFrame, articles: Mapping[str, dict], task: str) -> None:
+    """Annotations were made on a text: an article whose text changed since is an error naming it."""
+    from annotation.push import text_hash
+
+    stale = sorted(
+        {
+            a
+            for a, h in zip(frame["article_id"], frame["text_hash"], strict=True)
+            if h and a in articles and text_hash(articles[a]["text"]) != h
+        }
+    )
+    if stale:
+        raise NewslabError(
+            f"{task}: {len(stale)} article(s) changed since they were annotated (text hash differs): "
+            f"{', '.join(stale[:5])}{' ...' if len(stale) > 5 else ''}.",
+            "Re-annotate them, or rebuild the corpus from the same assets.",
+        )
 
 
 def corpus_articles(store: Store, ids: Iterable[str]) -> tuple[dict[str, dict], dict[str, str]]:
@@ -104,6 +157,8 @@ def annotated_parts(
         frame = read_annotations(annotations_dir / f"{task}.parquet")
         gold = gold_labels(frame, schema, task, gold_config)
         articles, clusters = corpus_articles(store, (g.article_id for g in gold.items))
+        if "text_hash" in frame:
+            check_text_hashes(frame, articles, task)
         several = submitted(frame)["annotator"].nunique() >= 2
         report = agreement(frame, schema, task, n_boot=n_boot) if several else None
         out[name] = AnnotatedPart(task, items_from_gold(gold.items, articles, clusters, task), gold, report)

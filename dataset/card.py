@@ -87,7 +87,7 @@ def header(config: DatasetConfig, parts: list[CardPart]) -> dict:
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -132,9 +132,13 @@ def _gold(config: DatasetConfig, part: CardPart) -> str:
     methods = Counter(i.method for i in gold.items)
     agreements = [i.agreement for i in gold.items if not math.isnan(i.agreement)]
     mean = sum(agreements) / len(agreements) if agreements else float("nan")
+    method = f"`{config.gold.method}`" + (
+        f" (fallback `{config.gold.fallback}`)" if config.gold.method == "ground_truth" else ""
+    )
+    if config.gold.primary:
+        method = f"the labels of `{config.gold.primary}` where given, else {method}"
     return (
-        f"Gold labels: `{config.gold.method}`"
-        + (f" (fallback `{config.gold.fallback}`)" if config.gold.method == "ground_truth" else "")
+        f"Gold labels: {method}"
         + f"; items by method: {', '.join(f'{k} {v}' for k, v in sorted(methods.items()))}. "
         f"Mean item agreement with the gold labels: {_fmt(mean)}. "
         f"{len(gold.dropped)} unit(s) left out with fewer than {config.gold.min_annotators} annotator(s); "
@@ -176,7 +180,8 @@ def render(config: DatasetConfig, parts: list[CardPart], fingerprint: str, extra
         out += [title, "", f"{part.task.description or ''} Task kind: {kind}.", ""]
         out += ["### Sizes and label distribution", "", _distribution(part), ""]
         if part.gold is not None:
-            out += ["### Annotation process", "", ANNOTATION_PROCESS, "", _gold(config, part), ""]
+            process = config.annotation_process.strip() or ANNOTATION_PROCESS
+            out += ["### Annotation process", "", process, "", _gold(config, part), ""]
             out += ["### Agreement", "", _agreement(part), ""]
         if part.warnings:
             out += ["### Warnings", "", *(f"- {w}" for w in part.warnings), ""]

@@ -52,6 +52,13 @@ class DatasetConfig(BaseModel):
     configs: dict[str, str] = Field(default_factory=dict)
     #: annotations only: how gold labels are chosen
     gold: GoldConfig = Field(default_factory=GoldConfig)
+    #: annotations only: a folder of committed annotations (``<task>.jsonl``, as `newslab annotate pull`
+    #: writes them), relative to the project; default: the pulled tables in data/annotations
+    annotations: str = ""
+    #: annotations only: corpus assets the annotated articles come from, ingested when missing
+    corpus_assets: tuple[str, ...] = ()
+    #: annotations only: how these annotations were made (who, when, how many passes), for the card
+    annotation_process: str = ""
 
     @model_validator(mode="after")
     def _kind(self) -> DatasetConfig:

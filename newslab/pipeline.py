@@ -42,10 +42,13 @@ def run(config: Path | None = None, limit: int | None = None, settings: Settings
     schema = load_schema(settings.schema_path)
     run_config = load_model(config or settings.configs_dir / "run.yaml", RunConfig)
     experiments = [load_experiment(name)[0] for name in run_config.experiments]
-    dataset_configs = {e.dataset: load_dataset_config(e.dataset) for e in experiments}
+    # an experiment names a dataset, or one configuration of it ("pilot/events")
+    dataset_configs = {
+        base: load_dataset_config(base) for base in (e.dataset.split("/")[0] for e in experiments)
+    }
 
     say = err_console.print
-    fetched = fetch(sorted({d.asset for d in dataset_configs.values()}), settings)
+    fetched = fetch(sorted({d.asset for d in dataset_configs.values() if d.asset}), settings)
     say(f"[green]✓[/] assets: {len(fetched)} files verified in {settings.raw_dir}")
     built = {}
     for name in dataset_configs:
@@ -55,10 +58,10 @@ def run(config: Path | None = None, limit: int | None = None, settings: Settings
         say(f"[green]✓[/] dataset {b.path.name}: {sizes} ({'built' if b.written else 'unchanged'})")
     trained = []
     for experiment, name in zip(experiments, run_config.experiments, strict=True):
-        with err_console.status(f"training {experiment.name} on {built[experiment.dataset].path.name}"):
-            result = train(
-                name, dataset=built[experiment.dataset].path.name, settings=settings, schema=schema
-            )
+        base, _, part = experiment.dataset.partition("/")
+        dataset = built[base].path.name + (f"/{part}" if part else "")
+        with err_console.status(f"training {experiment.name} on {dataset}"):
+            result = train(name, dataset=dataset, settings=settings, schema=schema)
             evaluate_run(result.run_id, settings=settings, schema=schema)
         trained.append(result)
         say(f"[green]✓[/] trained {experiment.name} in {result.fit_seconds:.1f} s (run {result.run_id})")

@@ -31,6 +31,9 @@ from training.models import build_model, input_columns
 from training.spacy_textcat import SpacyTextClassifier
 
 PREDICTIONS = "predictions/test.parquet"
+#: test-item columns copied beside the predictions, and the length of the text snippet kept
+CONTEXT = ("article_id", "target", "lang", "source")
+SNIPPET = 300
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,10 @@ def train(
         predictions["pred"] = list(predicted)
     for i, label in enumerate(classes):
         predictions[f"proba_{label}"] = proba[:, i]
+    for column in CONTEXT:  # what eval's breakdowns and error analysis group and show by
+        if column in ds["test"].column_names:
+            predictions[column] = list(ds["test"][column])
+    predictions["text"] = [t[:SNIPPET] for t in ds["test"]["text"]]
 
     name = tracking.experiment_name(config.task, meta["name"])
     tracking.ensure_experiment(name, settings)

@@ -110,3 +110,22 @@ def test_no_annotations_is_a_clear_error() -> None:
     empty = rows([("a1", "iran", "x", ["favor"])]).iloc[0:0]
     with pytest.raises(NewslabError, match="no submitted annotations"):
         gold_labels(empty, SCHEMA, "stance", GoldConfig())
+
+
+def test_a_primary_annotator_gives_the_gold_labels_and_an_adjudication_still_wins() -> None:
+    frame = pd.concat(
+        [
+            rows([("a1", "iran", "first", ["favor"]), ("a1", "iran", "second", ["against"])]),
+            rows([("a2", "iran", "second", ["neutral"])]),  # the primary never saw a2: the fallback decides
+            rows([("a3", "iran", "first", ["favor"]), ("a3", "iran", "second", ["favor"])]),
+            rows([("a3", "iran", "judge", ["against"])], project="newslab/stance/review"),
+        ],
+        ignore_index=True,
+    )
+    result = gold_labels(frame, SCHEMA, "stance", GoldConfig(method="ground_truth", primary="first"))
+    got = {i.article_id: (i.labels, i.method, i.n_annotators, i.agreement) for i in result.items}
+    assert got == {
+        "a1": (("favor",), "primary", 2, 0.5),
+        "a2": (("neutral",), "majority", 1, 1.0),
+        "a3": (("against",), "adjudicated", 2, 0.0),
+    }
