@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from newslab.cligroup import DefaultCommandGroup
@@ -10,7 +12,8 @@ from newslab.console import console
 app = typer.Typer(
     cls=DefaultCommandGroup,
     no_args_is_help=True,
-    help="Evaluate runs logged in MLflow: `newslab eval RUN...`, `newslab eval results`.",
+    help="Evaluate runs logged in MLflow: `newslab eval RUN...`, `newslab eval results`, "
+    "`newslab eval report`.",
 )
 
 
@@ -55,3 +58,20 @@ def compare_cmd(
         f"only B right on {c.b_only_right:,}"
     )
     console.print(f"[bold]{c.verdict}[/]")
+
+
+@app.command("report")
+def report_cmd(
+    run_ids: list[str] = typer.Argument(
+        None, help="MLflow run ids (default: the latest evaluated run of each experiment and dataset)."
+    ),
+    out: Path = typer.Option(None, "--out", help="Folder to write into (default data/reports)."),
+    log: bool = typer.Option(True, help="Also log the report to MLflow (experiment newslab-reports)."),
+) -> None:
+    """One static HTML page (and a Markdown version): leaderboard, figures, breakdowns, errors."""
+    from eval.report import build_report
+
+    files = build_report(run_ids or None, out=out, log=log)
+    console.print(f"report: {files.html}\nmarkdown: {files.markdown} ({len(files.figures)} figures)")
+    if files.run_id:
+        console.print(f"logged to MLflow run {files.run_id} (experiment newslab-reports)")

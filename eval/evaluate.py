@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from dataset.config import load_dataset_config
+from eval.analysis import log_analysis
 from eval.metrics import fnc_score, multi_label_metrics, single_label_metrics
 from eval.plots import confusion_figure, label_confusion
 from newslab.errors import NewslabError
@@ -124,7 +125,9 @@ def evaluate_run(
     n_boot: int = 200,
 ) -> dict[str, float]:
     """Compute the run's test metrics and log them to it as ``test_<metric>``, with 95 % bootstrap
-    intervals of the headline metrics as ``test_<metric>_ci_low`` / ``_ci_high``."""
+    intervals of the headline metrics as ``test_<metric>_ci_low`` / ``_ci_high``, the expected
+    calibration error ``test_ece`` and the analyses of ``eval.analysis`` (reliability diagram,
+    breakdowns by language / source / target, error analysis)."""
     settings = settings or get_settings()
     schema = schema or load_schema(settings.schema_path)
     tracking.connect(settings)
@@ -152,12 +155,16 @@ def evaluate_run(
         logged[f"{name}_ci_low"], logged[f"{name}_ci_high"] = low, high
     client.log_batch(run_id, metrics=[Metric(PREFIX + k, v, now, 0) for k, v in logged.items()])
     task = schema.task(task_name)
+    title = f"{tags.get('newslab.experiment', run_id)}: {dataset} test"
     matrix = label_confusion(predictions["gold"], predictions["pred"], task.codes, task.multi_label)
-    figure = confusion_figure(matrix, task.codes, f"{tags.get('newslab.experiment', run_id)}: {dataset} test")
+    figure = confusion_figure(matrix, task.codes, title)
     client.log_figure(run_id, figure, CONFUSION)
     import matplotlib.pyplot as plt
 
     plt.close(figure)
+    analysed = log_analysis(client, run_id, predictions, task, title)
+    client.log_batch(run_id, metrics=[Metric(PREFIX + k, v, now, 0) for k, v in analysed.items()])
+    metrics.update(analysed)
     if run.data.params.get("dataset.limit") in (None, "None", ""):  # slices do not compete
         register_if_best(client, run, task_name, dataset, metrics)
     return metrics

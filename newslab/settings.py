@@ -57,6 +57,10 @@ class Settings(BaseSettings):
         return self.data_dir / "datasets"
 
     @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
     def mlflow_db(self) -> Path:
         return self.data_dir / "mlflow.db"
 

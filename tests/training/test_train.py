@@ -31,13 +31,22 @@ def test_newslab_run_on_a_slice_logs_comparable_runs(settings: Settings, shared:
     client = MlflowClient()
     runs = mlflow.search_runs(search_all_experiments=True, output_format="list")
     by_name = {r.data.tags["newslab.experiment"]: r for r in runs}
-    assert set(by_name) == {"fnc1-tfidf-pair-lr", "cameo-tfidf-lr", "conref-ita-svm", "plover-lr"}
+    assert set(by_name) == {
+        "fnc1-tfidf-pair-lr",
+        "cameo-tfidf-lr",
+        "conref-ita-svm",
+        "plover-lr",
+        "pilot-events-lr",
+        "pilot-stance-pair-lr",
+    }
     experiments = {client.get_experiment(r.info.experiment_id).name for r in runs}
     assert experiments == {
         "stance-fnc1",
         "event_quad-cameo_pentacode",
         "stance-conref_ita",
         "event_type-plover_gsr",
+        "event_type-pilot",
+        "stance-pilot",
     }
     assert all(r.data.params["dataset.limit"] == "60" for r in runs)
 
