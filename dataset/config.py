@@ -25,6 +25,20 @@ class PublishedResult(BaseModel):
     source: str = ""
 
 
+class PublishedPredictions(BaseModel):
+    """A published system's predictions on our test split (a column of an asset's CSV file, rows in
+    the order of the source's test file), for paired comparisons with our runs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    system: str
+    asset: str
+    file: str
+    column: str  #: the system's predicted labels, as the source spells them
+    gold: str = ""  #: the file's gold-label column, checked against ours when given
+    id_format: str  #: our test item id of row ``row`` (0-based), e.g. ``fnc1-test-{row:05d}``
+
+
 class DatasetConfig(BaseModel):
     """An external set (``importer`` + ``asset`` + ``task``) or our own annotations (``configs``)."""
 
@@ -46,6 +60,7 @@ class DatasetConfig(BaseModel):
     #: f_avg: mean F1 of favor and against (SemEval-2016 / SardiStance stance metric)
     extra_metrics: tuple[Literal["fnc_score", "f_avg"], ...] = ()
     published: tuple[PublishedResult, ...] = ()
+    published_predictions: tuple[PublishedPredictions, ...] = ()
     #: how to split items that come without splits (None: the importer's own splits)
     splits: SplitConfig | None = None
     #: annotations only: Hugging Face configuration name -> schema task (e.g. events: event_type)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
 from newslab.cligroup import DefaultCommandGroup
 from newslab.console import console
@@ -43,17 +44,28 @@ def results_cmd() -> None:
 @app.command("compare")
 def compare_cmd(
     run_a: str = typer.Argument(..., help="MLflow run id of model A."),
-    run_b: str = typer.Argument(..., help="MLflow run id of model B."),
+    run_b: str = typer.Argument(None, help="MLflow run id of model B (or --published)."),
+    published: str = typer.Option(
+        None,
+        help="Compare with a published system's released predictions instead (e.g. 'Athene (FNC-1 2nd)').",
+    ),
     bootstrap: int = typer.Option(1000, min=100, help="Bootstrap resamples of the macro-F1 difference."),
     seed: int = typer.Option(0, help="Seed of the bootstrap."),
 ) -> None:
     """Paired tests of two runs on the same test items (McNemar, paired bootstrap of macro-F1)."""
-    from eval.compare import compare_runs
+    from eval.compare import compare_runs, compare_with_published
+    from newslab.errors import NewslabError
 
-    c = compare_runs(run_a, run_b, n_boot=bootstrap, seed=seed)
+    if (run_b is None) == (published is None):
+        raise NewslabError("give RUN_B or --published SYSTEM (one of them).")
+    if published:
+        c = compare_with_published(run_a, published, n_boot=bootstrap, seed=seed)
+    else:
+        c = compare_runs(run_a, run_b, n_boot=bootstrap, seed=seed)
     console.print(
         f"A = {c.name_a} ({c.run_a[:8]}): macro-F1 {c.macro_f1_a:.4f}\n"
-        f"B = {c.name_b} ({c.run_b[:8]}): macro-F1 {c.macro_f1_b:.4f}\n"
+        f"B = {c.name_b} ({'released predictions' if c.run_b.startswith('published:') else c.run_b[:8]}): "
+        f"macro-F1 {c.macro_f1_b:.4f}\n"
         f"{c.n_items:,} shared test items; only A right on {c.a_only_right:,}, "
         f"only B right on {c.b_only_right:,}"
     )
@@ -75,3 +87,39 @@ def report_cmd(
     console.print(f"report: {files.html}\nmarkdown: {files.markdown} ({len(files.figures)} figures)")
     if files.run_id:
         console.print(f"logged to MLflow run {files.run_id} (experiment newslab-reports)")
+
+
+@app.command("curve")
+def curve_cmd(
+    experiment: str = typer.Argument(
+        ..., help="An experiment config (name under configs/experiments, or a path)."
+    ),
+    sizes: str = typer.Option("0.125,0.25,0.5,1", help="Fractions of the training split, comma-separated."),
+    seeds: int = typer.Option(3, min=1, help="Random subsets per size (the full split is trained once)."),
+    dataset: str = typer.Option(None, help="Another built dataset than the config's (e.g. a slice)."),
+) -> None:
+    """Learning curve: the test score against the number of training annotations, logged to MLflow."""
+    from eval.learning_curve import learning_curve
+    from newslab.console import progress
+    from newslab.errors import NewslabError
+
+    try:
+        fractions = tuple(float(s) for s in sizes.split(",") if s.strip())
+    except ValueError:
+        raise NewslabError(f"--sizes {sizes!r}: give fractions such as 0.25,0.5,1.") from None
+    total = sum(seeds if f < 1 else 1 for f in set(fractions))
+    with progress() as bar:
+        job = bar.add_task(f"learning curve of {experiment}", total=total)
+        curve = learning_curve(
+            experiment, fractions, seeds, dataset=dataset, on_point=lambda _: bar.advance(job)
+        )
+    table = Table(
+        "training items", curve.metric, "sd", "runs", title=f"{curve.experiment} on {curve.dataset}"
+    )
+    for _, row in curve.summary().iterrows():
+        table.add_row(
+            f"{int(row['n_train']):,}", f"{row['mean']:.4f}", f"{row['std']:.4f}", str(int(row["count"]))
+        )
+    console.print(table)
+    console.print(f"[bold]{curve.verdict()}[/]")
+    console.print(f"logged to MLflow run {curve.run_id}")

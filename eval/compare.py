@@ -146,6 +146,34 @@ def verdict(
     )
 
 
+def _run_name(client, run_id: str, settings: Settings) -> str:  # type: ignore[no-untyped-def]
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_run(run_id).data.tags.get("newslab.experiment", run_id[:8])
+    except MlflowException:
+        raise NewslabError(f"run {run_id!r} not found in {settings.resolved_tracking_uri}.") from None
+
+
+def paired(
+    a: pd.DataFrame, b: pd.DataFrame, ids: tuple[str, str], names: tuple[str, str], labels: list[str],
+    n_boot: int = 1000, seed: int = 0,
+) -> Comparison:  # fmt: skip
+    """The paired tests of two prediction tables (id, gold, pred) on the same items."""
+    merged = align(a, b, *ids)
+    y, pa = _encode(merged["gold_a"], merged["pred_a"], labels)
+    _, pb = _encode(merged["gold_a"], merged["pred_b"], labels)
+    diff, low, high, p_boot = paired_bootstrap(y, pa, pb, n_boot, seed)
+    right_a = (pa == y).all(axis=1) if y.ndim == 2 else pa == y
+    right_b = (pb == y).all(axis=1) if y.ndim == 2 else pb == y
+    a_only, b_only, p_mc = mcnemar_test(right_a, right_b)
+    f1_a, f1_b = _macro_f1(y, pa), _macro_f1(y, pb)
+    return Comparison(
+        ids[0], ids[1], names[0], names[1], len(merged), f1_a, f1_b, diff, low, high, p_boot,
+        a_only, b_only, p_mc, verdict(names[0], names[1], diff, low, high, p_boot, p_mc),
+    )  # fmt: skip
+
+
 def compare_runs(
     run_a: str, run_b: str, n_boot: int = 1000, seed: int = 0, settings: Settings | None = None
 ) -> Comparison:
@@ -155,30 +183,69 @@ def compare_runs(
     settings = settings or get_settings()
     tracking.connect(settings)
     from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
 
     client = MlflowClient()
-    names = []
-    for run_id in (run_a, run_b):
-        try:
-            names.append(client.get_run(run_id).data.tags.get("newslab.experiment", run_id[:8]))
-        except MlflowException:
-            raise NewslabError(f"run {run_id!r} not found in {settings.resolved_tracking_uri}.") from None
+    names = (_run_name(client, run_a, settings), _run_name(client, run_b, settings))
     labels_a, labels_b = _labels(run_a), _labels(run_b)
     if labels_a != labels_b:
         raise NewslabError(
             f"runs {run_a[:8]} and {run_b[:8]} use different label sets ({', '.join(labels_a)} vs "
             f"{', '.join(labels_b)}): not comparable."
         )
-    merged = align(load_predictions(run_a), load_predictions(run_b), run_a, run_b)
-    y, pa = _encode(merged["gold_a"], merged["pred_a"], labels_a)
-    _, pb = _encode(merged["gold_a"], merged["pred_b"], labels_a)
-    diff, low, high, p_boot = paired_bootstrap(y, pa, pb, n_boot, seed)
-    right_a = (pa == y).all(axis=1) if y.ndim == 2 else pa == y
-    right_b = (pb == y).all(axis=1) if y.ndim == 2 else pb == y
-    a_only, b_only, p_mc = mcnemar_test(right_a, right_b)
-    f1_a, f1_b = _macro_f1(y, pa), _macro_f1(y, pb)
-    return Comparison(
-        run_a, run_b, names[0], names[1], len(merged), f1_a, f1_b, diff, low, high, p_boot,
-        a_only, b_only, p_mc, verdict(names[0], names[1], diff, low, high, p_boot, p_mc),
-    )  # fmt: skip
+    a, b = load_predictions(run_a), load_predictions(run_b)
+    return paired(a, b, (run_a, run_b), names, labels_a, n_boot, seed)
+
+
+def published_predictions(dataset: str, system: str, settings: Settings | None = None) -> pd.DataFrame:
+    """A published system's predictions (id, gold, pred) on the dataset's test items, from its asset."""
+    from dataset.config import load_dataset_config
+    from eval.evaluate import base_dataset_name
+    from newslab.assets import asset_dir, fetch
+
+    settings = settings or get_settings()
+    config = load_dataset_config(base_dataset_name(dataset))
+    known = {p.system: p for p in config.published_predictions}
+    if system not in known:
+        raise NewslabError(
+            f"dataset {config.name}: no published predictions of {system!r}.",
+            f"Known: {', '.join(known) or 'none'} (published_predictions in its config).",
+        )
+    spec = known[system]
+    fetch([spec.asset], settings)
+    path = asset_dir(spec.asset, settings) / spec.file
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in (spec.column, spec.gold):
+        if column and column not in frame.columns:
+            raise NewslabError(f"{path}: no column {column!r} (has {', '.join(frame.columns)}).")
+
+    def mapped(column: str) -> list[str]:
+        unknown = sorted(set(frame[column]) - set(config.label_map)) if config.label_map else []
+        if unknown:
+            raise NewslabError(f"{path}: column {column!r} has label(s) {unknown} outside the label map.")
+        return [config.label_map.get(v, v) for v in frame[column]]
+
+    out = pd.DataFrame({"id": [spec.id_format.format(row=i) for i in range(len(frame))]})
+    out["pred"] = mapped(spec.column)
+    if spec.gold:
+        out["gold"] = mapped(spec.gold)
+    return out
+
+
+def compare_with_published(
+    run_id: str, system: str, n_boot: int = 1000, seed: int = 0, settings: Settings | None = None
+) -> Comparison:
+    """Compare a logged run with a published system's released predictions on the same test items."""
+    settings = settings or get_settings()
+    tracking.connect(settings)
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    name = _run_name(client, run_id, settings)
+    dataset = client.get_run(run_id).data.tags.get("newslab.dataset", "")
+    ours = load_predictions(run_id)
+    theirs = published_predictions(dataset, system, settings)
+    if "gold" not in theirs:  # no gold column to check the alignment with: take ours
+        theirs = theirs.merge(ours[["id", "gold"]], on="id", how="left")
+    return paired(
+        ours, theirs, (run_id, f"published:{system}"), (name, system), _labels(run_id), n_boot, seed
+    )
