@@ -33,6 +33,9 @@ class TfidfLinearParams(_Strict):
     max_iter: int = Field(2000, ge=10)
     #: multi-label only: one decision threshold per label, tuned on out-of-fold predictions
     tune_thresholds: bool = True
+    #: single-label only: per-class biases added to the log-probabilities, tuned on out-of-fold
+    #: predictions of the training data to maximise this metric (rare classes gain recall)
+    tune_bias: Literal["macro_f1", "f_avg", "fnc_score"] | None = None
     #: add MiniLM sentence embeddings of the text (tfidf_lr), or the embedding similarity of
     #: target and text (tfidf_pair_lr); optional extra: `make embeddings`; English
     embeddings: bool = False
@@ -52,9 +55,31 @@ class SpacyTextcatParams(_Strict):
     base: str | None = None
 
 
+class GbdtParams(_Strict):
+    """Gradient boosting (scikit-learn's HistGradientBoostingClassifier) on engineered dense
+    features: a truncated SVD of the text's TF-IDF, length features, and for ``gbdt_pair`` the
+    same for the target plus target/text similarity and overlap (whole text and lead)."""
+
+    svd_components: int = Field(100, ge=2, le=1000)
+    word_ngram_max: int = Field(2, ge=1, le=3)
+    max_features: int | None = Field(100_000, ge=1)
+    learning_rate: float = Field(0.1, gt=0, le=1)
+    max_iter: int = Field(300, ge=10)
+    max_leaf_nodes: int = Field(31, ge=2)
+    l2_regularization: float = Field(0.0, ge=0)
+    class_weight: Literal["balanced"] | None = None
+    #: single-label only: per-class biases tuned on out-of-fold predictions (see TfidfLinearParams)
+    tune_bias: Literal["macro_f1", "f_avg", "fnc_score"] | None = None
+    tune_thresholds: bool = True  #: multi-label only
+    #: add the MiniLM embedding similarity of target and text (gbdt_pair; optional extra)
+    embeddings: bool = False
+
+
 PARAMS = {
     "tfidf_lr": TfidfLinearParams,
     "tfidf_pair_lr": TfidfLinearParams,
+    "gbdt": GbdtParams,
+    "gbdt_pair": GbdtParams,
     "spacy_textcat": SpacyTextcatParams,
 }
 
@@ -62,8 +87,9 @@ PARAMS = {
 class ModelConfig(_Strict):
     #: tfidf_lr reads the text; tfidf_pair_lr reads the target (or headline) and the text
     #: (the names say lr; ``params.classifier`` picks the linear model); spacy_textcat reads the text.
-    type: Literal["tfidf_lr", "tfidf_pair_lr", "spacy_textcat"]
-    params: TfidfLinearParams | SpacyTextcatParams = TfidfLinearParams()
+    #: gbdt / gbdt_pair: gradient boosting on engineered features of the text (and target).
+    type: Literal["tfidf_lr", "tfidf_pair_lr", "gbdt", "gbdt_pair", "spacy_textcat"]
+    params: TfidfLinearParams | GbdtParams | SpacyTextcatParams = TfidfLinearParams()
 
     @field_validator("params", mode="before")
     @classmethod

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import TruncatedSVD
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -16,20 +18,67 @@ from sklearn.svm import LinearSVC
 
 from newslab.errors import NewslabError
 from newslab.schema import Task
-from training.config import ModelConfig, TfidfLinearParams
+from training.config import GbdtParams, ModelConfig, TfidfLinearParams
 from training.features import (
     DedupTfidfVectorizer,
+    LengthFeatures,
     PairEmbeddingSimilarity,
     PairSimilarity,
     SentenceEmbedder,
+    TunedBiasClassifier,
     TunedThresholdOneVsRest,
 )
 from training.spacy_textcat import SpacyTextClassifier
 
+PAIR_TYPES = ("tfidf_pair_lr", "gbdt_pair")
+
 
 def input_columns(model: ModelConfig) -> list[str]:
     """The dataset columns a model reads."""
-    return ["target", "text"] if model.type == "tfidf_pair_lr" else ["text"]
+    return ["target", "text"] if model.type in PAIR_TYPES else ["text"]
+
+
+def _svd_text(p: GbdtParams, column: str, seed: int) -> Pipeline:
+    """TF-IDF of a column reduced to ``svd_components`` dense dimensions (LSA)."""
+    tfidf = DedupTfidfVectorizer(
+        ngram_range=(1, p.word_ngram_max),
+        max_features=p.max_features,
+        sublinear_tf=True,
+        strip_accents="unicode",
+    )
+    return Pipeline([("tfidf", tfidf), ("svd", TruncatedSVD(p.svd_components, random_state=seed))])
+
+
+def _gbdt(model: ModelConfig, task: Task, seed: int) -> Pipeline:
+    p = model.params
+    assert isinstance(p, GbdtParams)
+    columns: list = [
+        ("text", _svd_text(p, "text", seed), "text"),
+        ("text_length", LengthFeatures("text"), ["text"]),
+    ]
+    if model.type == "gbdt_pair":
+        columns += [
+            ("target", _svd_text(p, "target", seed), "target"),
+            ("target_length", LengthFeatures("target"), ["target"]),
+            ("similarity", PairSimilarity(), ["target", "text"]),
+        ]
+        if p.embeddings:
+            columns.append(("embedding_similarity", PairEmbeddingSimilarity(), ["target", "text"]))
+    trees = HistGradientBoostingClassifier(
+        learning_rate=p.learning_rate,
+        max_iter=p.max_iter,
+        max_leaf_nodes=p.max_leaf_nodes,
+        l2_regularization=p.l2_regularization,
+        class_weight=p.class_weight,
+        early_stopping=False,
+        random_state=seed,
+    )
+    classifier: object = trees
+    if task.multi_label:
+        classifier = TunedThresholdOneVsRest(trees, cv=3 if p.tune_thresholds else 0, random_state=seed)
+    elif p.tune_bias:
+        classifier = TunedBiasClassifier(trees, metric=p.tune_bias, cv=3, random_state=seed)
+    return Pipeline([("features", ColumnTransformer(columns)), ("classifier", classifier)])
 
 
 def _classifier(p: TfidfLinearParams, seed: int, calibrate: bool = True):  # type: ignore[no-untyped-def]
@@ -70,6 +119,8 @@ def build_model(
         # the config's params are the estimator's own arguments
         params = model.params.model_dump()
         return SpacyTextClassifier(task.codes, task.multi_label, lang, seed=seed, **params)
+    if model.type in ("gbdt", "gbdt_pair"):
+        return _gbdt(model, task, seed)
     p = model.params
     columns = [("text", _text_features(p), "text")]
     if p.embeddings and model.type == "tfidf_lr":
@@ -91,4 +142,15 @@ def build_model(
     classifier = _classifier(p, seed, calibrate=not task.multi_label)
     if task.multi_label:  # rare labels are common here: calibration folds would lack positives
         classifier = TunedThresholdOneVsRest(classifier, cv=3 if p.tune_thresholds else 0, random_state=seed)
+    elif p.tune_bias:
+        missing = {"f_avg": ["favor", "against"], "fnc_score": ["unrelated"]}.get(p.tune_bias, [])
+        if set(missing) - set(task.codes):
+            raise NewslabError(f"model: tune_bias {p.tune_bias} needs the labels {', '.join(missing)}.")
+        classifier = TunedBiasClassifier(classifier, metric=p.tune_bias, cv=3, random_state=seed)
     return Pipeline([("features", ColumnTransformer(columns)), ("classifier", classifier)])
+
+
+def fit_params(model: Pipeline | SpacyTextClassifier, groups: list[str] | None) -> dict:
+    """Extra arguments of ``model.fit``: leakage groups (article ids) for a bias-tuned classifier's folds."""
+    tuned = isinstance(model, Pipeline) and isinstance(model.named_steps["classifier"], TunedBiasClassifier)
+    return {"classifier__groups": list(groups)} if tuned and groups is not None else {}

@@ -31,7 +31,7 @@ from newslab.schema import Schema, Task, load_schema
 from newslab.settings import Settings, get_settings
 from training import tracking
 from training.config import ExperimentConfig, SearchRange, load_experiment
-from training.models import build_model, input_columns
+from training.models import build_model, fit_params, input_columns
 from training.train import TrainResult, check_dataset, split_gold, split_inputs, train
 
 
@@ -81,11 +81,13 @@ def cv_score(
     """The sweep metric of one parameter setting, from held-out predictions of the training data."""
     binarizer = MultiLabelBinarizer(classes=task.codes) if task.multi_label else None
 
-    def fit_predict(x_fit: pd.DataFrame, y_fit: list, x_held: pd.DataFrame) -> list:
+    def fit_predict(x_fit: pd.DataFrame, y_fit: list, x_held: pd.DataFrame, g_fit: list | None) -> list:
         model = build_model(config.model, task, config.seed)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
-            model.fit(x_fit, binarizer.fit_transform(y_fit) if binarizer else y_fit)
+            model.fit(
+                x_fit, binarizer.fit_transform(y_fit) if binarizer else y_fit, **fit_params(model, g_fit)
+            )
         predicted = model.predict(x_held)
         return (
             [list(r) for r in binarizer.inverse_transform(np.asarray(predicted))]
@@ -94,13 +96,16 @@ def cv_score(
         )
 
     if valid is not None:
-        gold, pred = valid[1], fit_predict(train_x, train_y, valid[0])
+        gold, pred = valid[1], fit_predict(train_x, train_y, valid[0], groups)
     else:
         gold, pred = [None] * len(train_y), [None] * len(train_y)
         folds = GroupKFold(n_splits=config.sweep.folds if config.sweep else 3)
         for fit_rows, held_rows in folds.split(train_x, groups=groups):
             held = fit_predict(
-                train_x.iloc[fit_rows], [train_y[i] for i in fit_rows], train_x.iloc[held_rows]
+                train_x.iloc[fit_rows],
+                [train_y[i] for i in fit_rows],
+                train_x.iloc[held_rows],
+                [groups[i] for i in fit_rows],
             )
             for i, p in zip(held_rows, held, strict=True):
                 pred[i] = p

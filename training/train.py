@@ -27,7 +27,7 @@ from newslab.schema import Schema, Task, load_schema
 from newslab.settings import Settings, get_settings
 from training import features, tracking
 from training.config import ExperimentConfig, load_experiment
-from training.models import build_model, input_columns
+from training.models import build_model, fit_params, input_columns
 from training.spacy_textcat import SpacyTextClassifier
 
 PREDICTIONS = "predictions/test.parquet"
@@ -143,7 +143,8 @@ def train(
     with warnings.catch_warnings():
         # one-vs-rest warns about each label no training item has; the schema keeps them all
         warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
-        model.fit(x_train, fit_target)
+        groups = list(ds["train"]["article_id"]) if "article_id" in ds["train"].column_names else None
+        model.fit(x_train, fit_target, **fit_params(model, groups))
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
     predicted = model.predict(x_test)

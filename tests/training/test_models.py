@@ -156,3 +156,71 @@ def test_pair_embedding_similarity_ranks_related_pairs_higher() -> None:
     features = PairEmbeddingSimilarity().fit_transform(PAIRS.head(4))
     assert features.shape == (4, 2)
     assert features[0, 0] > features[1, 0]  # missiles/russia vs football/rain
+
+
+def test_tuned_biases_give_a_rare_class_recall_and_keep_probabilities() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+
+    from training.features import TunedBiasClassifier
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    y = np.where(rng.random(n) < 0.06, "against", np.where(rng.random(n) < 0.5, "favor", "neutral"))
+    centres = {"favor": [1.0, 0.0], "neutral": [-1.0, 0.0], "against": [0.0, 0.9]}
+    X = np.array([centres[v] for v in y]) + rng.normal(0, 0.9, (n, 2))
+    train, test = slice(0, 2000), slice(2000, None)
+    plain = LogisticRegression().fit(X[train], y[train])
+    tuned = TunedBiasClassifier(LogisticRegression(), metric="macro_f1", cv=3).fit(
+        X[train], y[train], groups=[f"g{i // 2}" for i in range(2000)]
+    )
+    assert tuned.biases_[list(tuned.classes_).index("against")] > 0  # the rare class is pushed up
+    f1 = {
+        name: f1_score(y[test], model.predict(X[test]), average="macro")
+        for name, model in (("plain", plain), ("tuned", tuned))
+    }
+    assert f1["tuned"] > f1["plain"] + 0.02
+    np.testing.assert_allclose(tuned.predict_proba(X[test]), tuned.model_.predict_proba(X[test]))
+
+
+def test_tune_bias_needs_the_metric_labels() -> None:
+    model = ModelConfig.model_validate({"type": "tfidf_lr", "params": {"tune_bias": "fnc_score"}})
+    from newslab.schema import Task
+
+    task = SCHEMA.task("stance")
+    assert build_model(model, task, seed=0).named_steps["classifier"].metric == "fnc_score"
+    other = Task.model_validate(
+        {
+            **task.model_dump(),
+            "labels": [lab for lab in task.model_dump()["labels"] if lab["code"] != "unrelated"],
+        }
+    )
+    with pytest.raises(NewslabError, match="tune_bias fnc_score needs the labels unrelated"):
+        build_model(model, other, seed=0)
+
+
+@pytest.mark.parametrize("kind", ["gbdt", "gbdt_pair"])
+def test_gradient_boosting_on_engineered_features(kind: str) -> None:
+    import skops.io as sio
+
+    from training.features import TRUSTED_TYPES
+
+    task = SCHEMA.task("stance")
+    params = {"svd_components": 4, "max_iter": 30, "tune_bias": "macro_f1"}
+    model = build_model(ModelConfig.model_validate({"type": kind, "params": params}), task, seed=0)
+    x = PAIRS[input_columns(ModelConfig.model_validate({"type": kind}))]
+    y = ["favor", "unrelated", "against", "unrelated"] * 5
+    model.fit(x, y, classifier__groups=[str(i // 4) for i in range(len(y))])
+    assert set(model.predict(x)) <= set(task.codes) and model.predict_proba(x).shape == (20, 3)
+    restored = sio.loads(sio.dumps(model), trusted=TRUSTED_TYPES)  # skops, as MLflow logs it
+    np.testing.assert_allclose(restored.predict_proba(x), model.predict_proba(x))
+
+
+def test_gradient_boosting_multi_label() -> None:
+    task = SCHEMA.task("event_type")
+    model = build_model(
+        ModelConfig.model_validate({"type": "gbdt", "params": {"svd_components": 3, "max_iter": 20}}), task, 0
+    )
+    y = MultiLabelBinarizer(classes=task.codes).fit_transform([["ASSAULT"], ["AGREE", "CONSULT"]] * 10)
+    model.fit(PAIRS[["text"]], y)
+    assert model.predict(PAIRS[["text"]]).shape == (20, len(task.codes))
