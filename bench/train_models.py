@@ -35,8 +35,18 @@ FAMILIES = {
     },
     "tfidf + complement naive Bayes": {"type": "tfidf_lr", "params": {"classifier": "cnb", "alpha": 0.3}},
     "spaCy textcat (bag of n-grams)": {"type": "spacy_textcat", "params": {"epochs": 10}},
+    "gradient boosting on engineered features": {"type": "gbdt", "params": {"svd_components": 100}},
 }
-PAIR = {"type": "tfidf_pair_lr", "params": {"word_ngram_max": 2, "max_features": 50000, "C": 1.0}}
+PAIRS = {
+    "tfidf + logistic regression (pair)": {
+        "type": "tfidf_pair_lr",
+        "params": {"word_ngram_max": 2, "max_features": 50000, "C": 1.0},
+    },
+    "gradient boosting on engineered features (pair)": {
+        "type": "gbdt_pair",
+        "params": {"svd_components": 50},
+    },
+}
 OPTIONAL = {  # the optional extra (make embeddings); English only
     "tfidf + MiniLM embeddings + LR": {
         "type": "tfidf_lr",
@@ -48,13 +58,14 @@ OPTIONAL = {  # the optional extra (make embeddings); English only
     },
 }
 DATASETS = {
-    "fnc1": ["tfidf + logistic regression (pair)", "tfidf + MiniLM similarity + LR (pair)"],
+    "fnc1": [*PAIRS, "tfidf + MiniLM similarity + LR (pair)"],
     "cameo_pentacode": [*FAMILIES, "tfidf + MiniLM embeddings + LR"],
     "conref_ita": list(FAMILIES),
     "plover_gsr": [
         "tfidf + logistic regression",
         "tfidf word+char + calibrated SVM",
         "spaCy textcat (bag of n-grams)",
+        "gradient boosting on engineered features",
     ],
 }
 
@@ -70,7 +81,7 @@ def run(dataset: str, family: str) -> dict:
     schema = load_schema()
     ds, meta = load(dataset_path(dataset))
     task = schema.task(meta["task"])
-    spec = OPTIONAL.get(family) or (PAIR if family.endswith("(pair)") else FAMILIES[family])
+    spec = OPTIONAL.get(family) or PAIRS.get(family) or FAMILIES[family]
     model_config = ModelConfig.model_validate(spec)
     columns = input_columns(model_config)
     x_train, x_test = split_inputs(ds["train"], columns), split_inputs(ds["test"], columns)

@@ -40,6 +40,8 @@ class TfidfLinearParams(_Strict):
     #: target and text (tfidf_pair_lr); optional extra: `make embeddings`; English
     embeddings: bool = False
     embeddings_weight: float = Field(1.0, gt=0)
+    #: tfidf_pair_lr: refuting and hedging word counts (English) in target, lead and text
+    cue_features: bool = False
 
 
 class SpacyTextcatParams(_Strict):
@@ -53,6 +55,8 @@ class SpacyTextcatParams(_Strict):
     dropout: float = Field(0.2, ge=0, lt=1)
     #: an installed trained spaCy pipeline to add the classifier to (default: a blank one)
     base: str | None = None
+    #: multi-label only: each label's threshold tuned on a 20 % hold-out of the training data
+    tune_thresholds: bool = True
 
 
 class GbdtParams(_Strict):
@@ -73,6 +77,8 @@ class GbdtParams(_Strict):
     tune_thresholds: bool = True  #: multi-label only
     #: add the MiniLM embedding similarity of target and text (gbdt_pair; optional extra)
     embeddings: bool = False
+    #: gbdt_pair: refuting and hedging word counts (English) in target, lead and text
+    cue_features: bool = False
 
 
 PARAMS = {

@@ -51,11 +51,16 @@ class PairSimilarity(TransformerMixin, BaseEstimator):
     """
 
     def __init__(
-        self, target_column: str = "target", text_column: str = "text", lead_chars: int = 600
+        self,
+        target_column: str = "target",
+        text_column: str = "text",
+        lead_chars: int = 600,
+        cues: bool = False,
     ) -> None:
         self.target_column = target_column
         self.text_column = text_column
         self.lead_chars = lead_chars
+        self.cues = cues
 
     def fit(self, X: pd.DataFrame, y=None):  # type: ignore[no-untyped-def]
         self.vectorizer_ = DedupTfidfVectorizer(sublinear_tf=True, stop_words="english")
@@ -77,10 +82,40 @@ class PairSimilarity(TransformerMixin, BaseEstimator):
         targets = X[self.target_column].astype(str)
         texts = X[self.text_column].astype(str)
         lead = texts.str.slice(0, self.lead_chars)
-        return np.hstack([self._pair_features(targets, texts), self._pair_features(targets, lead)])
+        parts = [self._pair_features(targets, texts), self._pair_features(targets, lead)]
+        if self.cues:  # refuting and hedging words (English), in the target, the lead and the text
+            parts += [
+                _cue_counts(column, words)
+                for words in (REFUTING, HEDGING)
+                for column in (targets, lead, texts)
+            ]
+        return np.hstack(parts)
 
     def get_feature_names_out(self, input_features=None):  # type: ignore[no-untyped-def]
-        return np.array(["cosine", "overlap", "lead_cosine", "lead_overlap"], dtype=object)
+        names = ["cosine", "overlap", "lead_cosine", "lead_overlap"]
+        if self.cues:
+            names += [
+                f"{kind}_{where}" for kind in ("refuting", "hedging") for where in ("target", "lead", "text")
+            ]
+        return np.array(names, dtype=object)
+
+
+#: the FNC-1 baseline's refuting words, and common hedges (English)
+REFUTING = (
+    "fake", "fraud", "hoax", "false", "deny", "denies", "denied", "not", "despite", "nope", "doubt", "doubts",
+    "bogus", "debunk", "debunked", "pranks", "retract", "retracted", "untrue", "rumor", "rumour", "myth",
+)  # fmt: skip
+HEDGING = (
+    "allegedly", "reportedly", "claims", "claimed", "unconfirmed", "unverified", "purportedly", "apparently",
+    "rumored", "rumoured", "supposedly", "may", "might", "could", "appears", "suggests",
+)  # fmt: skip
+_CUE_PATTERNS: dict[tuple[str, ...], str] = {}
+
+
+def _cue_counts(texts: pd.Series, words: tuple[str, ...]) -> np.ndarray:
+    """log(1 + occurrences of the words) per text, case-insensitive, whole words."""
+    pattern = _CUE_PATTERNS.setdefault(words, r"(?i)\b(?:" + "|".join(words) + r")\b")
+    return np.log1p(texts.str.count(pattern).to_numpy(dtype=float))[:, None]
 
 
 class TunedThresholdOneVsRest(ClassifierMixin, BaseEstimator):
@@ -210,6 +245,52 @@ class TunedBiasClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[(logp + self.biases_).argmax(axis=1)]
 
 
+class Lsa(TransformerMixin, BaseEstimator):
+    """Latent semantic analysis of a text column: TF-IDF reduced by a truncated SVD to at most
+    ``components`` dense dimensions (fewer when the vocabulary is smaller; a column with no
+    usable vocabulary, such as an empty target, gives one constant feature)."""
+
+    def __init__(
+        self, components: int = 100, ngram_max: int = 2, max_features: int | None = 100_000, seed: int = 0
+    ) -> None:  # type: ignore[no-untyped-def]
+        self.components = components
+        self.ngram_max = ngram_max
+        self.max_features = max_features
+        self.seed = seed
+
+    def fit(self, X, y=None):  # type: ignore[no-untyped-def]
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):  # type: ignore[no-untyped-def]
+        from sklearn.decomposition import TruncatedSVD
+
+        texts = pd.Series(np.asarray(X, dtype=object).ravel()).astype(str)
+        self.tfidf_ = DedupTfidfVectorizer(
+            ngram_range=(1, self.ngram_max),
+            max_features=self.max_features,
+            sublinear_tf=True,
+            strip_accents="unicode",
+        )
+        try:
+            matrix = self.tfidf_.fit_transform(texts)
+        except ValueError:  # empty vocabulary
+            self.svd_ = None
+            return np.zeros((len(texts), 1))
+        k = min(self.components, matrix.shape[1] - 1)
+        if k < 1:
+            self.svd_ = None
+            return np.zeros((len(texts), 1))
+        self.svd_ = TruncatedSVD(k, random_state=self.seed)
+        return self.svd_.fit_transform(matrix)
+
+    def transform(self, X):  # type: ignore[no-untyped-def]
+        texts = pd.Series(np.asarray(X, dtype=object).ravel()).astype(str)
+        if self.svd_ is None:
+            return np.zeros((len(texts), 1))
+        return self.svd_.transform(self.tfidf_.transform(texts))
+
+
 class LengthFeatures(TransformerMixin, BaseEstimator):
     """log(1 + characters), log(1 + words), question and exclamation marks per sentence-ish, of a
     text column: cheap dense features for the boosted trees."""
@@ -330,6 +411,7 @@ TRUSTED_TYPES = [
     f"{__name__}.TunedThresholdOneVsRest",
     f"{__name__}.TunedBiasClassifier",
     f"{__name__}.LengthFeatures",
+    f"{__name__}.Lsa",
     f"{__name__}.SentenceEmbedder",
     f"{__name__}.PairEmbeddingSimilarity",
     # scikit-learn's own helpers inside calibrated and one-vs-rest models

@@ -6,9 +6,9 @@ and predicts label codes of the schema.
 
 from __future__ import annotations
 
+from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import TruncatedSVD
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB
@@ -22,6 +22,7 @@ from training.config import GbdtParams, ModelConfig, TfidfLinearParams
 from training.features import (
     DedupTfidfVectorizer,
     LengthFeatures,
+    Lsa,
     PairEmbeddingSimilarity,
     PairSimilarity,
     SentenceEmbedder,
@@ -38,29 +39,16 @@ def input_columns(model: ModelConfig) -> list[str]:
     return ["target", "text"] if model.type in PAIR_TYPES else ["text"]
 
 
-def _svd_text(p: GbdtParams, column: str, seed: int) -> Pipeline:
-    """TF-IDF of a column reduced to ``svd_components`` dense dimensions (LSA)."""
-    tfidf = DedupTfidfVectorizer(
-        ngram_range=(1, p.word_ngram_max),
-        max_features=p.max_features,
-        sublinear_tf=True,
-        strip_accents="unicode",
-    )
-    return Pipeline([("tfidf", tfidf), ("svd", TruncatedSVD(p.svd_components, random_state=seed))])
-
-
 def _gbdt(model: ModelConfig, task: Task, seed: int) -> Pipeline:
     p = model.params
     assert isinstance(p, GbdtParams)
-    columns: list = [
-        ("text", _svd_text(p, "text", seed), "text"),
-        ("text_length", LengthFeatures("text"), ["text"]),
-    ]
+    lsa = Lsa(p.svd_components, p.word_ngram_max, p.max_features, seed)
+    columns: list = [("text", lsa, "text"), ("text_length", LengthFeatures("text"), ["text"])]
     if model.type == "gbdt_pair":
         columns += [
-            ("target", _svd_text(p, "target", seed), "target"),
+            ("target", clone(lsa), "target"),
             ("target_length", LengthFeatures("target"), ["target"]),
-            ("similarity", PairSimilarity(), ["target", "text"]),
+            ("similarity", PairSimilarity(cues=p.cue_features), ["target", "text"]),
         ]
         if p.embeddings:
             columns.append(("embedding_similarity", PairEmbeddingSimilarity(), ["target", "text"]))
@@ -133,7 +121,7 @@ def build_model(
             ("target", _text_features(p), "target"),
             (
                 "similarity",
-                Pipeline([("pair", PairSimilarity()), ("scale", StandardScaler())]),
+                Pipeline([("pair", PairSimilarity(cues=p.cue_features)), ("scale", StandardScaler())]),
                 ["target", "text"],
             ),
         ]

@@ -87,6 +87,7 @@ class SpacyTextClassifier(ClassifierMixin, BaseEstimator):
         batch_size: int = 32,
         dropout: float = 0.2,
         base: str | None = None,
+        tune_thresholds: bool = True,
         seed: int = 0,
     ) -> None:
         self.labels = labels
@@ -98,6 +99,7 @@ class SpacyTextClassifier(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.dropout = dropout
         self.base = base
+        self.tune_thresholds = tune_thresholds
         self.seed = seed
 
     @property
@@ -129,6 +131,27 @@ class SpacyTextClassifier(ClassifierMixin, BaseEstimator):
         return {label: float(label == row) for label in self.labels}
 
     def fit(self, X: pd.DataFrame, y):  # type: ignore[no-untyped-def]
+        """Train; for multi-label tasks first on 80 % of the items, to tune each label's threshold
+        on the other 20 % (kept in ``nlp.meta["newslab"]``), then on all of them."""
+        thresholds = np.full(len(self.labels), 0.5)
+        if self.multi_label and self.tune_thresholds and len(X) >= 20:
+            from sklearn.metrics import f1_score
+
+            rows = np.random.default_rng(self.seed).permutation(len(X))
+            held, fit = rows[: len(X) // 5], rows[len(X) // 5 :]
+            Y = np.asarray(y)
+            scores = self._fit(X.iloc[fit], Y[fit]).predict_proba(X.iloc[held])
+            grid = np.linspace(0.05, 0.95, 19)
+            for j in range(len(self.labels)):
+                if Y[held, j].any():
+                    f1 = [f1_score(Y[held, j], scores[:, j] >= t, zero_division=0) for t in grid]
+                    thresholds[j] = grid[int(np.argmax(f1))]
+        self._fit(X, y)
+        self.thresholds_ = thresholds
+        self.nlp_.meta["newslab"] = {"thresholds": dict(zip(self.labels, thresholds.tolist(), strict=True))}
+        return self
+
+    def _fit(self, X: pd.DataFrame, y):  # type: ignore[no-untyped-def]
         random.seed(self.seed)
         spacy.util.fix_random_seed(self.seed)
         nlp = self._nlp()
@@ -159,5 +182,5 @@ class SpacyTextClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         proba = self.predict_proba(X)
         if self.multi_label:
-            return (proba >= 0.5).astype(int)
+            return (proba >= getattr(self, "thresholds_", 0.5)).astype(int)
         return self.classes_[proba.argmax(axis=1)]

@@ -224,3 +224,23 @@ def test_gradient_boosting_multi_label() -> None:
     y = MultiLabelBinarizer(classes=task.codes).fit_transform([["ASSAULT"], ["AGREE", "CONSULT"]] * 10)
     model.fit(PAIRS[["text"]], y)
     assert model.predict(PAIRS[["text"]]).shape == (20, len(task.codes))
+
+
+def test_cue_features_count_refuting_and_hedging_words() -> None:
+    x = pd.DataFrame(
+        {
+            "target": ["Hoax: man bites dog", "Man bites dog"],
+            "text": [
+                "Police denied the story, which is not true. It was allegedly seen.",
+                "A man bit a dog.",
+            ],
+        }
+    )
+    pair = PairSimilarity(cues=True).fit(x)
+    names = list(pair.get_feature_names_out())
+    out = dict(zip(names, pair.transform(x)[0], strict=True))
+    assert out["refuting_target"] == pytest.approx(np.log(2)) and out["refuting_text"] == pytest.approx(
+        np.log(3)
+    )
+    assert out["hedging_text"] == pytest.approx(np.log(2)) and out["hedging_target"] == 0
+    assert not pair.transform(x)[1, 4:].any() and PairSimilarity().fit(x).transform(x).shape == (2, 4)

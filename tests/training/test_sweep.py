@@ -11,6 +11,7 @@ from dataset.build import build
 from eval.evaluate import CHAMPION, CONFUSION, evaluate_run, registered_name
 from newslab.assets import fetch
 from newslab.errors import NewslabError
+from newslab.schema import load_schema
 from newslab.settings import Settings
 from training.config import load_experiment
 from training.sweep import sweep
@@ -108,6 +109,9 @@ def test_sweep_space_must_name_model_params(tmp_path: Path) -> None:
         ("event_type", "plover_gsr", "{type: tfidf_lr, params: {tune_thresholds: true, char_ngrams: true}}"),
         ("stance", "conref_ita", "{type: spacy_textcat, params: {epochs: 2}}"),
         ("event_type", "plover_gsr", "{type: spacy_textcat, params: {epochs: 2, architecture: ensemble}}"),
+        ("stance", "conref_ita", "{type: gbdt, params: {svd_components: 20, max_iter: 10, tune_bias: f_avg}}"),
+        ("stance", "conref_ita", "{type: gbdt_pair, params: {svd_components: 10, max_iter: 30}}"),
+        ("event_type", "plover_gsr", "{type: gbdt, params: {svd_components: 20, max_iter: 30}}"),
     ],
 )
 def test_every_model_family_trains_and_reads_back(
@@ -130,3 +134,7 @@ def test_every_model_family_trains_and_reads_back(
     frame = pd.DataFrame({"text": ["Il governo ha firmato un accordo."], "target": ["riforma"]})
     predicted = loaded.predict(frame)
     assert len(predicted) == 1 and champion.tags
+    if "spacy_textcat" in model and task == "event_type":  # tuned thresholds travel with the pipeline
+        nlp = mlflow.spacy.load_model(f"runs:/{result.run_id}/model")
+        thresholds = nlp.meta["newslab"]["thresholds"]
+        assert set(thresholds) == set(load_schema().task(task).codes) and 0 < min(thresholds.values()) < 1
