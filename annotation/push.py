@@ -9,7 +9,6 @@ not pushed. Optional model predictions become pre-annotations.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from annotation.client import Connection, with_retries
 from annotation.projects import ProjectRef
 from annotation.targets import mentioned_targets
 from newslab.errors import NewslabError
+from newslab.jsonl import read_jsonl
 from newslab.schema import Schema
 
 
@@ -85,26 +85,22 @@ def load_predictions(path: Path, schema: Schema, task: str) -> dict[str, dict]:
     """Pre-annotations from JSONL: {"article_id", "target"?, "labels", "score"?, "model_version"}."""
     spec = schema.task(task)
     out: dict[str, dict] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                labels = list(row["labels"])
-                key = task_key(row)
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise NewslabError(f"{path}: line {line_no}: not a prediction record ({exc}).") from None
-            schema.validate_labels(task, labels, f"{path}: line {line_no}")
-            if not spec.multi_label and len(labels) != 1:
-                raise NewslabError(f"{path}: line {line_no}: {task} takes exactly one label.")
-            out[key] = {
-                "model_version": str(row.get("model_version", "unknown")),
-                "score": float(row.get("score", 0.0)),
-                "result": [
-                    {"from_name": task, "to_name": "text", "type": "choices", "value": {"choices": labels}}
-                ],
-            }
+    for line_no, row in read_jsonl(path, "prediction record"):
+        try:
+            labels = list(row["labels"])
+            key = task_key(row)
+        except (KeyError, TypeError) as exc:
+            raise NewslabError(f"{path}: line {line_no}: not a prediction record ({exc}).") from None
+        schema.validate_labels(task, labels, f"{path}: line {line_no}")
+        if not spec.multi_label and len(labels) != 1:
+            raise NewslabError(f"{path}: line {line_no}: {task} takes exactly one label.")
+        out[key] = {
+            "model_version": str(row.get("model_version", "unknown")),
+            "score": float(row.get("score", 0.0)),
+            "result": [
+                {"from_name": task, "to_name": "text", "type": "choices", "value": {"choices": labels}}
+            ],
+        }
     return out
 
 

@@ -10,7 +10,6 @@ already annotated is left as it is.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from annotation.client import Connection, with_retries
 from annotation.projects import ProjectRef
 from annotation.push import task_key
 from newslab.errors import NewslabError
+from newslab.jsonl import read_jsonl
 from newslab.schema import Schema
 
 
@@ -46,18 +46,11 @@ def read_labels(path: Path, schema: Schema, task: str) -> list[LabelRecord]:
     spec = schema.task(task)
     out: list[LabelRecord] = []
     seen: dict[str, int] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NewslabError(f"{path}: cannot read ({exc}).") from None
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for line_no, row in read_jsonl(path, "label record"):
         where = f"{path}: line {line_no}"
         try:
-            row = json.loads(line)
             record = LabelRecord(str(row["article_id"]), str(row.get("target") or ""), tuple(row["labels"]))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError) as exc:
             raise NewslabError(f"{where}: not a label record ({type(exc).__name__}: {exc}).") from None
         schema.validate_labels(task, list(record.labels), where)
         if not spec.multi_label and len(record.labels) != 1:

@@ -9,7 +9,6 @@ cluster, which becomes the leakage group of the split).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from annotation.gold import GoldConfig, GoldItem, GoldResult, gold_labels
 from corpus.store import Store
 from dataset.records import LabeledItem
 from newslab.errors import NewslabError
+from newslab.jsonl import read_jsonl
 from newslab.schema import Schema
 
 ARTICLE_COLUMNS = ["id", "title", "text", "lang", "source", "url", "published", "licence", "attribution"]
@@ -47,21 +47,12 @@ def read_annotations(path: Path) -> pd.DataFrame:
             f"{path}: no pulled annotations for this task.", "Run `newslab annotate pull` first."
         )
     rows = []
-    with open(committed, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                row["labels"] = list(row["labels"])
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise NewslabError(
-                    f"{committed}: line {line_no}: not an annotation record ({exc})."
-                ) from None
-            missing = {"article_id", "annotator", "labels"} - set(row)
-            if missing:
-                raise NewslabError(f"{committed}: line {line_no}: missing {', '.join(sorted(missing))}.")
-            rows.append(row)
+    for line_no, row in read_jsonl(committed, "annotation record"):
+        missing = {"article_id", "annotator", "labels"} - set(row)
+        if missing or not isinstance(row["labels"], list):
+            what = f"missing {', '.join(sorted(missing))}" if missing else "labels is not a list"
+            raise NewslabError(f"{committed}: line {line_no}: not an annotation record ({what}).")
+        rows.append(row)
     frame = pd.DataFrame(rows)
     defaults = {
         "kind": "annotation",

@@ -109,7 +109,7 @@ def test_sweep_space_must_name_model_params(tmp_path: Path) -> None:
         ("event_type", "plover_gsr", "{type: tfidf_lr, params: {tune_thresholds: true, char_ngrams: true}}"),
         ("stance", "conref_ita", "{type: spacy_textcat, params: {epochs: 2}}"),
         ("event_type", "plover_gsr", "{type: spacy_textcat, params: {epochs: 2, architecture: ensemble}}"),
-        ("stance", "conref_ita", "{type: gbdt, params: {svd_components: 20, max_iter: 10, tune_bias: f_avg}}"),
+        ("stance", "conref_ita", "{type: gbdt, params: {svd_components: 9, max_iter: 10, tune_bias: f_avg}}"),
         ("stance", "conref_ita", "{type: gbdt_pair, params: {svd_components: 10, max_iter: 30}}"),
         ("event_type", "plover_gsr", "{type: gbdt, params: {svd_components: 20, max_iter: 30}}"),
     ],
