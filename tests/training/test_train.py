@@ -83,9 +83,9 @@ def test_newslab_run_on_a_slice_logs_comparable_runs(settings: Settings, shared:
                 run_id=run.info.run_id, artifact_path="predictions/test.parquet"
             )
         )
-        assert len(predictions) == 60
+        assert len(predictions) == meta["counts"]["test"] <= 60  # the pilot's test splits are smaller
         same = [
-            sorted(p) == sorted(g) if name == "plover-lr" else p == g
+            sorted(p) == sorted(g) if name in ("plover-lr", "pilot-events-lr") else p == g
             for p, g in zip(predictions["pred"], predictions["gold"], strict=True)
         ]
         assert sum(same) / len(same) == pytest.approx(accuracy)
