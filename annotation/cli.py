@@ -142,7 +142,7 @@ def submit_cmd(
 ) -> None:
     """Submit labels made away from the screen as annotations; re-running adds only what is missing."""
     from annotation.client import connect
-    from annotation.projects import find_projects
+    from annotation.projects import find_projects, title_of
     from annotation.submit import read_labels, submit
     from annotation.users import annotator_connection
 
@@ -151,9 +151,8 @@ def submit_cmd(
     conn = connect()
     projects = [p for p in find_projects(conn, schema) if p.task == task and p.annotator == annotator]
     if not projects:
-        where = f"newslab/{task}" + (f"/{annotator}" if annotator else "")
         raise NewslabError(
-            f"no Label Studio project {where}.",
+            f"no Label Studio project {title_of(task, annotator)}.",
             f"Run `newslab annotate setup{' --annotator ' + annotator if annotator else ''}` and push first.",
         )
     as_user = annotator_connection(conn, annotator) if annotator else conn

@@ -112,10 +112,12 @@ def gold_labels(frame: pd.DataFrame, schema: Schema, task_name: str, config: Gol
     for unit in sorted(set(votes_of) | set(adjudicated)):
         votes = tuple(sorted(votes_of.get(unit, ())))
         given = [frozenset(labels) for _, labels in votes]
-        primary = next((labels for who, labels in votes if who == config.primary), None)
+        primary = (
+            next((labels for who, labels in votes if who == config.primary), None) if config.primary else None
+        )
         if unit in adjudicated:
             labels, how = adjudicated[unit], "adjudicated"
-        elif primary is not None and config.primary:
+        elif primary is not None:
             labels, how = primary, "primary"
         else:
             if len(given) < config.min_annotators:

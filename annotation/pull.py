@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -24,6 +23,7 @@ import pandas as pd
 from annotation.client import Connection, with_retries
 from annotation.projects import ProjectRef
 from newslab.errors import NewslabError
+from newslab.files import atomic_write
 from newslab.schema import Schema
 from newslab.settings import Settings, get_settings
 
@@ -64,16 +64,6 @@ class Snapshot:
     tasks: int
 
 
-def _atomic_bytes(path: Path, data: bytes, readonly: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    if readonly:
-        os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-    os.replace(tmp, path)
-
-
 def export_snapshot(conn: Connection, project: ProjectRef, settings: Settings | None = None) -> Snapshot:
     """Download the project's full JSON export into an immutable, timestamped file with its sha256."""
     settings = settings or get_settings()
@@ -104,8 +94,8 @@ def export_snapshot(conn: Connection, project: ProjectRef, settings: Settings | 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     name = project.title.replace("/", "__")
     path = settings.annotations_dir / "snapshots" / f"{name}-{stamp}.json"
-    _atomic_bytes(path, data, readonly=True)
-    _atomic_bytes(path.with_suffix(".json.sha256"), f"{digest}  {path.name}\n".encode(), readonly=True)
+    atomic_write(path, data, readonly=True)
+    atomic_write(path.with_suffix(".json.sha256"), f"{digest}  {path.name}\n".encode(), readonly=True)
     tasks = json.loads(data)
     return Snapshot(path, digest, len(tasks) if isinstance(tasks, list) else 0)
 
@@ -249,7 +239,7 @@ def write_tables(frame: pd.DataFrame, task_name: str, settings: Settings | None 
         for row in submitted.to_dict("records")
     )
     jsonl = out / f"{task_name}.jsonl"
-    _atomic_bytes(jsonl, lines.encode("utf-8"))
+    atomic_write(jsonl, lines.encode("utf-8"))
     return parquet, jsonl
 
 

@@ -93,7 +93,12 @@ def submit(
     """Create an annotation per record on its task, as the user whose token ``conn`` carries."""
     import httpx
 
-    me = httpx.get(f"{conn.url}/api/current-user/whoami", headers=conn.headers, timeout=30).json()["id"]
+    whoami = httpx.get(f"{conn.url}/api/current-user/whoami", headers=conn.headers, timeout=30)
+    if whoami.status_code != 200:
+        raise NewslabError(
+            f"Label Studio at {conn.url} refused the annotator's token (HTTP {whoami.status_code})."
+        )
+    me = whoami.json()["id"]
     ids, done = _annotated_by(conn, project.id, me)
     report = SubmitReport(project.title)
     client = conn.client()

@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import argparse
 import time
-import warnings
 
-import numpy as np
 import pandas as pd
 import skops.io
-from sklearn.preprocessing import MultiLabelBinarizer
 
 FAMILIES = {
     "tfidf + logistic regression": {
@@ -78,8 +75,7 @@ def run(dataset: str, family: str) -> dict:
     from newslab.schema import load_schema
     from training.config import ModelConfig
     from training.models import build_model, input_columns
-    from training.spacy_textcat import SpacyTextClassifier
-    from training.train import split_gold, split_inputs
+    from training.train import fit_model, predict_codes, split_gold, split_inputs, training_lang
 
     schema = load_schema()
     ds, meta = load(dataset_path(dataset))
@@ -89,24 +85,18 @@ def run(dataset: str, family: str) -> dict:
     columns = input_columns(model_config)
     x_train, x_test = split_inputs(ds["train"], columns), split_inputs(ds["test"], columns)
     y_train, y_test = split_gold(ds["train"], task), split_gold(ds["test"], task)
-    binarizer = MultiLabelBinarizer(classes=task.codes) if task.multi_label else None
-    lang = pd.Series(ds["train"]["lang"]).mode()[0]
-    model = build_model(model_config, task, seed=13, lang=lang)
+    model = build_model(model_config, task, seed=13, lang=training_lang(ds["train"]))
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(x_train, binarizer.fit_transform(y_train) if binarizer else y_train)
+    fit_model(model, x_train, y_train, task, list(ds["train"]["article_id"]))
     fit = time.perf_counter() - started
     started = time.perf_counter()
-    predicted = model.predict(x_test)
+    predicted = predict_codes(model, x_test, task)
     predict = time.perf_counter() - started
     save = float("nan")
-    if not isinstance(model, SpacyTextClassifier):  # as MLflow saves it: skops
+    if model_config.type != "spacy_textcat":  # as MLflow saves it: skops
         started = time.perf_counter()
         skops.io.dumps(model)
         save = time.perf_counter() - started
-    if binarizer:
-        predicted = [list(r) for r in binarizer.inverse_transform(np.asarray(predicted))]
     metrics = compute_metrics(
         pd.DataFrame({"gold": y_test, "pred": list(predicted)}), meta["task"], meta["name"], schema
     )

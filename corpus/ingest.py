@@ -202,14 +202,13 @@ def asset_inputs(
 
 
 def ensure_articles(
-    ids: Iterable[str], assets: list[str], settings: Settings | None = None, workers: int = 1
+    store: Store, ids: Iterable[str], assets: list[str], settings: Settings | None = None
 ) -> IngestReport | None:
-    """Ingest the corpus assets when some of these article ids are not in the store (None: all are)."""
-    settings = settings or get_settings()
-    store = Store(settings.corpus_dir)
+    """Ingest the corpus assets into the store when some of these article ids are not in it yet
+    (None when all are)."""
     wanted = sorted(set(ids))
     have = set(store.table(["id"], ids=wanted)["id"].to_pylist()) if len(store) else set()
     if not assets or have >= set(wanted):
         return None
     files, per_path = asset_inputs(assets, settings)
-    return ingest(files, root=settings.corpus_dir, workers=workers, per_path=per_path)
+    return ingest(files, root=store.root, per_path=per_path)

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from corpus.dedup import DedupParams, cluster
 from corpus.records import Article, Reject
 from newslab.errors import NewslabError
+from newslab.files import atomic_write
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -57,13 +58,6 @@ ARTICLE_SCHEMA = pa.schema(
         ("sentence_starts", pa.list_(pa.int32())),
     ]
 )
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 class KeyIndex:
@@ -308,7 +302,7 @@ class RunWriter:
         store, manifest = self.store, dict(self.store.manifest)
         if self.rejects:
             lines = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in self.rejects)
-            _atomic_write_text(store.root / "rejects" / f"{self.run}.jsonl", lines)
+            atomic_write(store.root / "rejects" / f"{self.run}.jsonl", lines)
         if self.count == 0:
             self.abort()
             return manifest
@@ -345,5 +339,5 @@ class RunWriter:
         store.manifest = manifest
         keys = np.sort(store.keys())
         manifest["content_hash"] = hashlib.sha256(keys.tobytes()).hexdigest()
-        _atomic_write_text(store.root / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+        atomic_write(store.root / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
         return manifest

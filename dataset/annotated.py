@@ -19,11 +19,14 @@ import pyarrow.compute as pc
 
 from annotation.agreement import AgreementReport, agreement, submitted
 from annotation.gold import GoldConfig, GoldItem, GoldResult, gold_labels
+from annotation.push import text_hash
+from corpus.ingest import ensure_articles
 from corpus.store import Store
 from dataset.records import LabeledItem
 from newslab.errors import NewslabError
 from newslab.jsonl import read_jsonl
 from newslab.schema import Schema
+from newslab.settings import Settings
 
 ARTICLE_COLUMNS = ["id", "title", "text", "lang", "source", "url", "published", "licence", "attribution"]
 
@@ -60,8 +63,10 @@ def read_annotations(path: Path) -> pd.DataFrame:
         "text_hash": "",
         "cancelled": False,
         "ground_truth": False,
+        "updated_at": "",
+        "project": "",
     }
-    for column, value in {**defaults, "updated_at": "", "project": ""}.items():
+    for column, value in defaults.items():
         if column not in frame:
             frame[column] = value
     frame["target"] = frame["target"].fillna("")
@@ -70,8 +75,6 @@ def read_annotations(path: Path) -> pd.DataFrame:
 
 def check_text_hashes(frame: pd.DataFrame, articles: Mapping[str, dict], task: str) -> None:
     """Annotations were made on a text: an article whose text changed since is an error naming it."""
-    from annotation.push import text_hash
-
     stale = sorted(
         {
             a
@@ -140,12 +143,19 @@ def annotated_parts(
     annotations_dir: Path,
     store: Store,
     n_boot: int = 200,
+    corpus_assets: Iterable[str] = (),
+    settings: Settings | None = None,
 ) -> dict[str, AnnotatedPart]:
-    """config name -> the gold items of its task, joined with the corpus, and the task's agreement."""
+    """config name -> the gold items of its task, joined with the corpus, and the task's agreement.
+
+    With ``corpus_assets`` (a fresh machine), annotated articles missing from the store are
+    ingested from those assets first; their text hashes are checked either way."""
     out: dict[str, AnnotatedPart] = {}
     for name, task in configs.items():
         schema.task(task)  # an unknown task is an error naming it
         frame = read_annotations(annotations_dir / f"{task}.parquet")
+        if corpus_assets and ensure_articles(store, frame["article_id"], list(corpus_assets), settings):
+            store = Store(store.root)  # the ingest wrote a new manifest
         gold = gold_labels(frame, schema, task, gold_config)
         articles, clusters = corpus_articles(store, (g.article_id for g in gold.items))
         if "text_hash" in frame:

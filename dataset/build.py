@@ -35,9 +35,8 @@ import datasets
 import pyarrow as pa
 from datasets import ClassLabel, Dataset, DatasetDict, DatasetInfo, Features, List, Value, load_from_disk
 
-from corpus.ingest import ensure_articles
 from corpus.store import Store
-from dataset.annotated import AnnotatedPart, annotated_parts, read_annotations
+from dataset.annotated import AnnotatedPart, annotated_parts
 from dataset.card import CardPart, render
 from dataset.config import DatasetConfig, load_dataset_config
 from dataset.importers import get_importer
@@ -309,11 +308,15 @@ def build(
     gold_parts = {}
     if config.from_annotations:
         source = settings.project_dir / config.annotations if config.annotations else settings.annotations_dir
-        if config.corpus_assets:  # a fresh machine: the articles come from the assets, checked by hash
-            frames = [read_annotations(source / f"{task}.parquet") for task in config.configs.values()]
-            ids = {a for frame in frames for a in frame["article_id"]}
-            ensure_articles(ids, list(config.corpus_assets), settings)
-        gold_parts = annotated_parts(config.configs, config.gold, schema, source, Store(settings.corpus_dir))
+        gold_parts = annotated_parts(
+            config.configs,
+            config.gold,
+            schema,
+            source,
+            Store(settings.corpus_dir),
+            corpus_assets=config.corpus_assets,
+            settings=settings,
+        )
         parts = [Part(n, p.task, schema.task(p.task), p.items) for n, p in gold_parts.items()]
     else:
         parts = imported_parts(config, schema, settings)

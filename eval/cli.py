@@ -13,8 +13,7 @@ from newslab.console import console
 app = typer.Typer(
     cls=DefaultCommandGroup,
     no_args_is_help=True,
-    help="Evaluate runs logged in MLflow: `newslab eval RUN...`, `newslab eval results`, "
-    "`newslab eval report`.",
+    help="Evaluate runs logged in MLflow: `newslab eval RUN...` (see the commands below).",
 )
 
 
@@ -99,7 +98,7 @@ def curve_cmd(
     dataset: str = typer.Option(None, help="Another built dataset than the config's (e.g. a slice)."),
 ) -> None:
     """Learning curve: the test score against the number of training annotations, logged to MLflow."""
-    from eval.learning_curve import learning_curve
+    from eval.learning_curve import learning_curve, plan
     from newslab.console import progress
     from newslab.errors import NewslabError
 
@@ -107,9 +106,8 @@ def curve_cmd(
         fractions = tuple(float(s) for s in sizes.split(",") if s.strip())
     except ValueError:
         raise NewslabError(f"--sizes {sizes!r}: give fractions such as 0.25,0.5,1.") from None
-    total = sum(seeds if f < 1 else 1 for f in set(fractions))
     with progress() as bar:
-        job = bar.add_task(f"learning curve of {experiment}", total=total)
+        job = bar.add_task(f"learning curve of {experiment}", total=len(plan(fractions, seeds)))
         curve = learning_curve(
             experiment, fractions, seeds, dataset=dataset, on_point=lambda _: bar.advance(job)
         )

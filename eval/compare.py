@@ -16,6 +16,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from statsmodels.stats.contingency_tables import mcnemar
 
 from eval.evaluate import load_predictions
+from eval.metrics import macro_f1_codes
 from newslab.errors import NewslabError
 from newslab.settings import Settings, get_settings
 from training import tracking
@@ -94,8 +95,7 @@ def _macro_f1(y: np.ndarray, p: np.ndarray) -> float:
     if y.ndim == 2:  # multi-label: labels present in the gold sample
         present = y.any(axis=0)
         return float(f1_score(y[:, present], p[:, present], average="macro", zero_division=0))
-    labels = np.unique(y)
-    return float(f1_score(y, p, labels=labels, average="macro", zero_division=0))
+    return macro_f1_codes(y, p, int(max(y.max(), p.max())) + 1)  # one confusion matrix a resample
 
 
 def paired_bootstrap(
@@ -146,11 +146,11 @@ def verdict(
     )
 
 
-def _run_name(client, run_id: str, settings: Settings) -> str:  # type: ignore[no-untyped-def]
+def _run(client, run_id: str, settings: Settings):  # type: ignore[no-untyped-def]
     from mlflow.exceptions import MlflowException
 
     try:
-        return client.get_run(run_id).data.tags.get("newslab.experiment", run_id[:8])
+        return client.get_run(run_id)
     except MlflowException:
         raise NewslabError(f"run {run_id!r} not found in {settings.resolved_tracking_uri}.") from None
 
@@ -185,7 +185,9 @@ def compare_runs(
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    names = (_run_name(client, run_a, settings), _run_name(client, run_b, settings))
+    names = tuple(
+        _run(client, r, settings).data.tags.get("newslab.experiment", r[:8]) for r in (run_a, run_b)
+    )
     labels_a, labels_b = _labels(run_a), _labels(run_b)
     if labels_a != labels_b:
         raise NewslabError(
@@ -218,16 +220,21 @@ def published_predictions(dataset: str, system: str, settings: Settings | None =
         if column and column not in frame.columns:
             raise NewslabError(f"{path}: no column {column!r} (has {', '.join(frame.columns)}).")
 
-    def mapped(column: str) -> list[str]:
-        unknown = sorted(set(frame[column]) - set(config.label_map)) if config.label_map else []
-        if unknown:
-            raise NewslabError(f"{path}: column {column!r} has label(s) {unknown} outside the label map.")
-        return [config.label_map.get(v, v) for v in frame[column]]
+    from newslab.schema import load_schema
 
+    codes = set(load_schema(settings.schema_path).task(config.task).codes)
     out = pd.DataFrame({"id": [spec.id_format.format(row=i) for i in range(len(frame))]})
-    out["pred"] = mapped(spec.column)
-    if spec.gold:
-        out["gold"] = mapped(spec.gold)
+    for name, column in (("pred", spec.column), ("gold", spec.gold)):
+        if not column:
+            continue
+        labels = [config.label_map.get(v, v) for v in frame[column]]
+        outside = sorted(set(labels) - codes)
+        if outside:
+            raise NewslabError(
+                f"{path}: column {column!r} has label(s) {outside} that are not {config.task} labels "
+                "(after the dataset's label map)."
+            )
+        out[name] = labels
     return out
 
 
@@ -240,8 +247,8 @@ def compare_with_published(
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    name = _run_name(client, run_id, settings)
-    dataset = client.get_run(run_id).data.tags.get("newslab.dataset", "")
+    tags = _run(client, run_id, settings).data.tags
+    name, dataset = tags.get("newslab.experiment", run_id[:8]), tags.get("newslab.dataset", "")
     ours = load_predictions(run_id)
     theirs = published_predictions(dataset, system, settings)
     if "gold" not in theirs:  # no gold column to check the alignment with: take ours

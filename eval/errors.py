@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from eval.calibration import PROBA
+
 NONE = "(none)"
 TOP = 10
 EXAMPLES = 3
@@ -106,7 +108,7 @@ def confident_errors(predictions: pd.DataFrame, multi_label: bool, top: int = TO
         gold, pred = row["gold"], row["pred"]
         wrong = sorted(set(pred) - set(gold)) if multi_label else ([] if pred == gold else [pred])
         for label in wrong:
-            probability = row.get(f"proba_{label}")
+            probability = row.get(f"{PROBA}{label}")
             if probability is None or math.isnan(probability):
                 continue
             shown = ", ".join(gold) if multi_label else str(gold)

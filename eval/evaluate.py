@@ -9,7 +9,7 @@ import pandas as pd
 
 from dataset.config import load_dataset_config
 from eval.analysis import log_analysis
-from eval.metrics import fnc_score, multi_label_metrics, single_label_metrics
+from eval.metrics import confusion_f1, fnc_score, multi_label_metrics, single_label_metrics
 from eval.plots import confusion_figure, label_confusion
 from newslab.errors import NewslabError
 from newslab.schema import Schema, load_schema
@@ -70,11 +70,8 @@ def _single_label_headline(
 ) -> dict:
     """accuracy, macro-F1 (classes present in the gold sample), micro-F1 and the extra metrics of
     integer-coded labels, from one confusion matrix: the bootstrap's inner loop."""
-    k = len(codes)
-    cm = np.bincount(y * k + p, minlength=k * k).reshape(k, k)
+    cm, f1 = confusion_f1(y, p, len(codes))
     tp = np.diag(cm).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.nan_to_num(2 * tp / (cm.sum(axis=0) + cm.sum(axis=1)))
     present = cm.sum(axis=1) > 0
     out = {"accuracy": tp.sum() / len(y), "micro_f1": tp.sum() / len(y), "macro_f1": f1[present].mean()}
     if "fnc_score" in extra:  # the official weights: 0.25 related/unrelated right, 0.75 more for the stance

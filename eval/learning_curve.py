@@ -13,14 +13,12 @@ more labelling is likely to help.
 from __future__ import annotations
 
 import tempfile
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import MultiLabelBinarizer
 
 from dataset.build import dataset_path, load
 from eval.evaluate import compute_metrics, primary_metric
@@ -29,8 +27,8 @@ from newslab.schema import Schema, load_schema
 from newslab.settings import Settings, get_settings
 from training import tracking
 from training.config import load_experiment
-from training.models import build_model, fit_params, input_columns
-from training.train import check_dataset, split_gold, split_inputs
+from training.models import build_model, input_columns
+from training.train import check_dataset, fit_model, predict_codes, split_gold, split_inputs, training_lang
 
 KIND = "learning_curve"
 PLOT = "plots/learning_curve.png"
@@ -85,6 +83,16 @@ class LearningCurve:
         return f"{head}; the last doubling added {gain:+.3f}: flat, more of the same will help little."
 
 
+def plan(fractions: tuple[float, ...], seeds: int) -> list[tuple[float, int]]:
+    """(fraction, seed) of every model the curve trains, smallest first; the whole split once."""
+    bad = [f for f in fractions if not 0 < f <= 1]
+    if bad or not fractions:
+        raise NewslabError(
+            f"learning curve: sizes {list(fractions)}: give fractions in (0, 1], e.g. 0.25,0.5,1."
+        )
+    return [(f, seed) for f in sorted(set(fractions)) for seed in range(seeds if f < 1 else 1)]
+
+
 def subset_rows(groups: list[str], fraction: float, seed: int) -> np.ndarray:
     """Rows of a seeded random subset of whole groups holding about ``fraction`` of the rows."""
     if not 0 < fraction <= 1:
@@ -107,6 +115,7 @@ def learning_curve(
     on_point: Callable[[CurvePoint], None] | None = None,
 ) -> LearningCurve:
     """Train the experiment's model on growing subsets of its training split; score each on the test split."""
+    steps = plan(fractions, seeds)  # bad sizes are refused before anything trains
     settings = settings or get_settings()
     schema = schema or load_schema(settings.schema_path)
     config, _ = load_experiment(experiment)
@@ -119,36 +128,20 @@ def learning_curve(
     columns = input_columns(config.model)
     x_train, x_test = split_inputs(ds["train"], columns), split_inputs(ds["test"], columns)
     y_train, y_test = split_gold(ds["train"], task), split_gold(ds["test"], task)
-    names = ds["train"].column_names
-    groups = list(ds["train"]["article_id"]) if "article_id" in names else list(ds["train"]["id"])
-    binarizer = MultiLabelBinarizer(classes=task.codes) if task.multi_label else None
-    lang = next((v for v in ds["train"]["lang"] if v), "xx") if "lang" in names else "xx"
+    groups = list(ds["train"]["article_id"])
+    lang = training_lang(ds["train"])
     points: list[CurvePoint] = []
-    for fraction in sorted(set(fractions)):
-        for seed in range(seeds if fraction < 1 else 1):  # the whole split is the same for every seed
-            rows = subset_rows(groups, fraction, config.seed + seed)
-            y_fit = [y_train[i] for i in rows]
-            model = build_model(config.model, task, config.seed, lang=lang)
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
-                model.fit(
-                    x_train.iloc[rows],
-                    binarizer.fit_transform(y_fit) if binarizer else y_fit,
-                    **fit_params(model, [groups[i] for i in rows]),
-                )
-            predicted = model.predict(x_test)
-            pred = (
-                [list(r) for r in binarizer.inverse_transform(np.asarray(predicted))]
-                if binarizer
-                else list(predicted)
-            )
-            metrics = compute_metrics(
-                pd.DataFrame({"gold": y_test, "pred": pred}), config.task, meta["name"], schema
-            )
-            point = CurvePoint(fraction, len(rows), seed, metrics)
-            points.append(point)
-            if on_point:
-                on_point(point)
+    for fraction, seed in steps:
+        rows = subset_rows(groups, fraction, config.seed + seed)
+        model = build_model(config.model, task, config.seed, lang=lang)
+        fit_model(model, x_train.iloc[rows], [y_train[i] for i in rows], task, [groups[i] for i in rows])
+        predictions = pd.DataFrame({"gold": y_test, "pred": predict_codes(model, x_test, task)})
+        point = CurvePoint(
+            fraction, len(rows), seed, compute_metrics(predictions, config.task, meta["name"], schema)
+        )
+        points.append(point)
+        if on_point:
+            on_point(point)
     metric = primary_metric(points[-1].metrics)
     curve = LearningCurve(config.name, meta["name"], metric, points)
     return _log(curve, config.task, path, settings) if log else curve

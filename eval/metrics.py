@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, hamming_loss, precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
 
@@ -25,6 +26,22 @@ def fnc_score(gold: Sequence[str], pred: Sequence[str], unrelated: str = "unrela
         if g_related and g == p:
             score += 0.75
     return score / best if best else 0.0
+
+
+def confusion_f1(y: np.ndarray, p: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Confusion matrix (rows gold) and per-class F1 of integer-coded labels ``0..k-1``: the fast path
+    for bootstrap resamples, checked equal to the scikit-learn functions above in the tests."""
+    cm = np.bincount(y * k + p, minlength=k * k).reshape(k, k)
+    tp = np.diag(cm).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.nan_to_num(2 * tp / (cm.sum(axis=0) + cm.sum(axis=1)))
+    return cm, f1
+
+
+def macro_f1_codes(y: np.ndarray, p: np.ndarray, k: int) -> float:
+    """Macro-F1 over the classes present in the gold labels, as ``single_label_metrics`` has it."""
+    cm, f1 = confusion_f1(y, p, k)
+    return float(f1[cm.sum(axis=1) > 0].mean())
 
 
 def single_label_metrics(gold: Sequence[str], pred: Sequence[str], labels: list[str]) -> dict[str, float]:

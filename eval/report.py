@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from eval.errors import ErrorAnalysis
 from eval.evaluate import CONFUSION
 from eval.results import ResultRow, latest_runs, with_published
 from newslab.errors import NewslabError
+from newslab.files import atomic_write
 from newslab.schema import Schema, load_schema
 from newslab.settings import Settings, get_settings
 from training import tracking
@@ -481,22 +481,6 @@ def render_markdown(report: Report, figures_dir: str = FIGURES) -> str:
 
 
 # --- writing ------------------------------------------------------------------------------
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``path`` so that it is either the old file or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_report(report: Report, out: Path) -> ReportFiles:

@@ -34,6 +34,10 @@ def run_cmd(
     from eval.evaluate import evaluate_run
     from training.train import train
 
+    if trials is not None and not sweep:
+        raise typer.BadParameter("--trials goes with --sweep.", param_hint="--trials")
+    if sweep and not evaluate:
+        raise typer.BadParameter("a sweep always evaluates its final model.", param_hint="--no-evaluate")
     if sweep:
         from training.config import load_experiment
         from training.sweep import sweep as run_sweep

@@ -333,6 +333,7 @@ class LengthFeatures(TransformerMixin, BaseEstimator):
 
 
 _EMBEDDINGS: dict[tuple[str, str], np.ndarray] = {}  #: (model, text) -> vector, for CV folds and sweeps
+_ENCODERS: dict[str, object] = {}  #: model path -> the loaded SentenceTransformer
 
 
 class SentenceEmbedder(TransformerMixin, BaseEstimator):
@@ -361,14 +362,16 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         return str(get_model_path())
 
     def _encoder(self):  # type: ignore[no-untyped-def]
-        if getattr(self, "encoder_", None) is None:
+        """The network, loaded once per process and model (pair features make a new embedder per call)."""
+        path = self._model_path()
+        if path not in _ENCODERS:
             import os
 
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
 
-            self.encoder_ = SentenceTransformer(self._model_path(), device="cpu")
-        return self.encoder_
+            _ENCODERS[path] = SentenceTransformer(path, device="cpu")
+        return _ENCODERS[path]
 
     def fit(self, X, y=None):  # type: ignore[no-untyped-def]
         return self
@@ -381,11 +384,6 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
             vectors = self._encoder().encode(todo, batch_size=64, normalize_embeddings=True)
             _EMBEDDINGS.update({(key, t): v for t, v in zip(todo, vectors, strict=True)})
         return self.weight * np.vstack([_EMBEDDINGS[(key, t)] for t in texts])
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state.pop("encoder_", None)
-        return state
 
     def get_feature_names_out(self, input_features=None):  # type: ignore[no-untyped-def]
         return np.array([f"embedding_{i}" for i in range(384)], dtype=object)

@@ -6,6 +6,8 @@ and predicts label codes of the schema.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
@@ -29,7 +31,9 @@ from training.features import (
     TunedBiasClassifier,
     TunedThresholdOneVsRest,
 )
-from training.spacy_textcat import SpacyTextClassifier
+
+if TYPE_CHECKING:
+    from training.spacy_textcat import SpacyTextClassifier
 
 PAIR_TYPES = ("tfidf_pair_lr", "gbdt_pair")
 
@@ -100,10 +104,32 @@ def _text_features(p: TfidfLinearParams) -> FeatureUnion | DedupTfidfVectorizer:
     return FeatureUnion([("word", word), ("char", char)])
 
 
+#: the labels each tune_bias metric reads
+BIAS_METRIC_LABELS = {"macro_f1": [], "f_avg": ["favor", "against"], "fnc_score": ["unrelated"]}
+
+
+def check_model(model: ModelConfig, task: Task) -> None:
+    """What the schema task makes impossible, refused before anything trains."""
+    tune_bias = getattr(model.params, "tune_bias", None)
+    if not tune_bias:
+        return
+    if task.multi_label:
+        raise NewslabError(
+            "model: tune_bias is for single-label tasks; multi-label models tune a threshold per label "
+            "(tune_thresholds)."
+        )
+    missing = set(BIAS_METRIC_LABELS[tune_bias]) - set(task.codes)
+    if missing:
+        raise NewslabError(f"model: tune_bias {tune_bias} needs the labels {', '.join(sorted(missing))}.")
+
+
 def build_model(
     model: ModelConfig, task: Task, seed: int, lang: str = "en"
 ) -> Pipeline | SpacyTextClassifier:
-    if model.type == "spacy_textcat":
+    check_model(model, task)
+    if model.type == "spacy_textcat":  # spaCy is imported only for the models that use it
+        from training.spacy_textcat import SpacyTextClassifier
+
         # the config's params are the estimator's own arguments
         params = model.params.model_dump()
         return SpacyTextClassifier(task.codes, task.multi_label, lang, seed=seed, **params)
@@ -131,9 +157,6 @@ def build_model(
     if task.multi_label:  # rare labels are common here: calibration folds would lack positives
         classifier = TunedThresholdOneVsRest(classifier, cv=3 if p.tune_thresholds else 0, random_state=seed)
     elif p.tune_bias:
-        missing = {"f_avg": ["favor", "against"], "fnc_score": ["unrelated"]}.get(p.tune_bias, [])
-        if set(missing) - set(task.codes):
-            raise NewslabError(f"model: tune_bias {p.tune_bias} needs the labels {', '.join(missing)}.")
         classifier = TunedBiasClassifier(classifier, metric=p.tune_bias, cv=3, random_state=seed)
     return Pipeline([("features", ColumnTransformer(columns)), ("classifier", classifier)])
 

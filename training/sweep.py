@@ -15,24 +15,30 @@ alias like any run.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold
-from sklearn.preprocessing import MultiLabelBinarizer
 
 from dataset.build import dataset_path, load
-from eval.evaluate import compute_metrics, evaluate_run
+from eval.evaluate import HEADLINE, compute_metrics, evaluate_run
 from newslab.errors import NewslabError
 from newslab.schema import Schema, Task, load_schema
 from newslab.settings import Settings, get_settings
 from training import tracking
 from training.config import ExperimentConfig, SearchRange, load_experiment
-from training.models import build_model, fit_params, input_columns
-from training.train import TrainResult, check_dataset, split_gold, split_inputs, train
+from training.models import build_model, input_columns
+from training.train import (
+    TrainResult,
+    check_dataset,
+    fit_model,
+    predict_codes,
+    split_gold,
+    split_inputs,
+    train,
+    training_lang,
+)
 
 
 @dataclass(frozen=True)
@@ -77,23 +83,13 @@ def cv_score(
     train_y: list,
     groups: list[str],
     valid: tuple[pd.DataFrame, list] | None,
+    lang: str = "xx",
 ) -> float:
     """The sweep metric of one parameter setting, from held-out predictions of the training data."""
-    binarizer = MultiLabelBinarizer(classes=task.codes) if task.multi_label else None
 
     def fit_predict(x_fit: pd.DataFrame, y_fit: list, x_held: pd.DataFrame, g_fit: list | None) -> list:
-        model = build_model(config.model, task, config.seed)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
-            model.fit(
-                x_fit, binarizer.fit_transform(y_fit) if binarizer else y_fit, **fit_params(model, g_fit)
-            )
-        predicted = model.predict(x_held)
-        return (
-            [list(r) for r in binarizer.inverse_transform(np.asarray(predicted))]
-            if binarizer
-            else list(predicted)
-        )
+        model = build_model(config.model, task, config.seed, lang=lang)
+        return predict_codes(fit_model(model, x_fit, y_fit, task, g_fit), x_held, task)
 
     if valid is not None:
         gold, pred = valid[1], fit_predict(train_x, train_y, valid[0], groups)
@@ -147,6 +143,16 @@ def sweep(
     columns = input_columns(config.model)
     train_x, train_y = split_inputs(ds["train"], columns), split_gold(ds["train"], task)
     groups = list(ds["train"]["article_id"])
+    lang = training_lang(ds["train"])
+    # a misspelt metric is refused here, before any trial runs
+    known = compute_metrics(
+        pd.DataFrame({"gold": train_y, "pred": train_y}), config.task, meta["name"], schema
+    )
+    if config.sweep.metric not in known:
+        raise NewslabError(
+            f"sweep.metric {config.sweep.metric!r} is not computed for {meta['name']} "
+            f"(it computes {', '.join(m for m in HEADLINE if m in known)})."
+        )
     valid = (
         (split_inputs(ds["validation"], columns), split_gold(ds["validation"], task))
         if "validation" in ds
@@ -181,7 +187,7 @@ def sweep(
             with mlflow.start_run(run_name=f"{config.name}-trial-{trial.number}", nested=True, tags=tags):
                 mlflow.log_params({f"model.{k}": v for k, v in candidate.model.params.model_dump().items()})
                 score = cv_score(
-                    candidate, task, config.task, meta["name"], schema, train_x, train_y, groups, valid
+                    candidate, task, config.task, meta["name"], schema, train_x, train_y, groups, valid, lang
                 )
                 mlflow.log_metric(f"cv_{config.sweep.metric}", score)
             return score

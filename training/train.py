@@ -28,7 +28,6 @@ from newslab.settings import Settings, get_settings
 from training import features, tracking
 from training.config import ExperimentConfig, load_experiment
 from training.models import build_model, fit_params, input_columns
-from training.spacy_textcat import SpacyTextClassifier
 
 PREDICTIONS = "predictions/test.parquet"
 #: test-item columns copied beside the predictions, and the length of the text snippet kept
@@ -59,6 +58,31 @@ def split_gold(split: Dataset, task: Task) -> list:
     if task.multi_label:
         return [[names[i] for i in row] for row in values]
     return [names[i] for i in values]
+
+
+def training_lang(split: Dataset) -> str:
+    """The most common language of a split (spaCy's multi-language ``xx`` when none is given)."""
+    langs = pd.Series(split["lang"]).replace("", pd.NA).dropna()
+    return str(langs.mode()[0]) if len(langs) else "xx"
+
+
+def fit_model(model, x: pd.DataFrame, gold: list, task: Task, groups: list[str] | None = None):  # type: ignore[no-untyped-def]
+    """Fit ``model`` on gold label codes (lists of codes for multi-label tasks, binarised over the
+    schema's labels); ``groups`` (article ids) keep one article's items on one side of inner folds."""
+    target = MultiLabelBinarizer(classes=task.codes).fit_transform(gold) if task.multi_label else gold
+    with warnings.catch_warnings():
+        # one-vs-rest warns about each label no training item has; the schema keeps them all
+        warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
+        return model.fit(x, target, **fit_params(model, groups))
+
+
+def predict_codes(model, x: pd.DataFrame, task: Task) -> list:  # type: ignore[no-untyped-def]
+    """Predicted label codes (a list of codes per item for multi-label tasks)."""
+    predicted = model.predict(x)
+    if not task.multi_label:
+        return list(predicted)
+    binarizer = MultiLabelBinarizer(classes=task.codes).fit([task.codes])
+    return [list(row) for row in binarizer.inverse_transform(np.asarray(predicted))]
 
 
 def check_dataset(config: ExperimentConfig, meta: dict, splits: list[str], path: Path) -> None:
@@ -133,32 +157,18 @@ def train(
     columns = input_columns(config.model)
     x_train, x_test = split_inputs(ds["train"], columns), split_inputs(ds["test"], columns)
     y_train, y_test = split_gold(ds["train"], task), split_gold(ds["test"], task)
-    binarizer = MultiLabelBinarizer(classes=task.codes) if task.multi_label else None
-    fit_target = binarizer.fit_transform(y_train) if binarizer else y_train
 
-    langs = pd.Series(ds["train"]["lang"]).replace("", pd.NA).dropna()
-    lang = str(langs.mode()[0]) if len(langs) else "xx"  # spaCy's multi-language class otherwise
-    model = build_model(config.model, task, config.seed, lang=lang)
+    model = build_model(config.model, task, config.seed, lang=training_lang(ds["train"]))
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        # one-vs-rest warns about each label no training item has; the schema keeps them all
-        warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
-        groups = list(ds["train"]["article_id"]) if "article_id" in ds["train"].column_names else None
-        model.fit(x_train, fit_target, **fit_params(model, groups))
+    fit_model(model, x_train, y_train, task, list(ds["train"]["article_id"]))
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    predicted = model.predict(x_test)
+    predicted = predict_codes(model, x_test, task)
     predict_seconds = time.perf_counter() - started
     proba = model.predict_proba(x_test)
 
-    classes = task.codes if binarizer else list(model.classes_)
-    predictions = pd.DataFrame({"id": list(ds["test"]["id"])})
-    if binarizer:
-        predictions["gold"] = y_test
-        predictions["pred"] = [list(row) for row in binarizer.inverse_transform(np.asarray(predicted))]
-    else:
-        predictions["gold"] = y_test
-        predictions["pred"] = list(predicted)
+    classes = task.codes if task.multi_label else list(model.classes_)
+    predictions = pd.DataFrame({"id": list(ds["test"]["id"]), "gold": y_test, "pred": predicted})
     for i, label in enumerate(classes):
         predictions[f"proba_{label}"] = proba[:, i]
     for column in CONTEXT:  # what eval's breakdowns and error analysis group and show by
@@ -202,7 +212,7 @@ def train(
             mlflow.log_artifact(str(out), artifact_path=str(Path(PREDICTIONS).parent))
         example = x_train.head(2).copy()
         example["text"] = example["text"].str.slice(0, 300)
-        if isinstance(model, SpacyTextClassifier):  # spaCy's own flavour and format
+        if config.model.type == "spacy_textcat":  # spaCy's own flavour and format
             info = mlflow.spacy.log_model(
                 model.nlp_,
                 name="model",

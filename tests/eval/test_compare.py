@@ -13,6 +13,7 @@ from eval.compare import align, compare_runs, mcnemar_test, paired_bootstrap
 from newslab.assets import fetch
 from newslab.errors import NewslabError
 from newslab.settings import Settings
+from tests.eval.conftest import train_conref_pair
 from training.train import train
 
 
@@ -49,14 +50,8 @@ def test_different_test_items_are_refused() -> None:
 def test_compare_two_real_runs_gives_a_p_value_and_a_verdict(
     settings: Settings, shared: Path, tmp_path: Path
 ) -> None:
-    fetch(["conref_stance_ita", "cameo_pentacode"])
-    build("conref_ita")
-    runs = []
-    for name, params in (("lr", "{classifier: lr, C: 10.0}"), ("cnb", "{classifier: cnb}")):
-        config = tmp_path / f"{name}.yaml"
-        model = f"{{type: tfidf_lr, params: {params}}}"
-        config.write_text(f"name: {name}\ntask: stance\ndataset: conref_ita\nmodel: {model}\n")
-        runs.append(train(config).run_id)
+    fetch(["cameo_pentacode"])
+    runs = train_conref_pair(tmp_path)
     result = compare_runs(*runs, n_boot=300)
     assert result.n_items == 167 and 0 <= result.p_mcnemar <= 1 and 0 <= result.p_bootstrap <= 1
     assert result.diff == pytest.approx(result.macro_f1_a - result.macro_f1_b)

@@ -35,6 +35,7 @@ from eval.results import ResultRow
 from newslab.errors import NewslabError
 from newslab.settings import Settings
 from tests.conftest import run_cli
+from tests.eval.conftest import train_conref_pair
 
 CHROMIUM = Path("/usr/bin/chromium")
 RUN_A, RUN_B = "a" * 32, "b" * 32
@@ -207,21 +208,11 @@ def real_runs(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
         get_settings.cache_clear()
         settings = get_settings()
-        from dataset.build import build
         from eval.evaluate import evaluate_run
-        from newslab.assets import fetch
-        from training.train import train
 
-        fetch(["conref_stance_ita"])
-        build("conref_ita")
-        runs = []
-        for name, params in (("lr", "{classifier: lr, C: 10.0}"), ("cnb", "{classifier: cnb}")):
-            config = root / f"{name}.yaml"
-            model = f"{{type: tfidf_lr, params: {params}}}"
-            config.write_text(f"name: {name}\ntask: stance\ndataset: conref_ita\nmodel: {model}\n")
-            run_id = train(config).run_id
+        runs = train_conref_pair(root)
+        for run_id in runs:
             evaluate_run(run_id, n_boot=50)
-            runs.append(run_id)
         _log_learning_curve(root)
         yield settings, runs
     get_settings.cache_clear()

@@ -197,6 +197,12 @@ def test_tune_bias_needs_the_metric_labels() -> None:
     )
     with pytest.raises(NewslabError, match="tune_bias fnc_score needs the labels unrelated"):
         build_model(model, other, seed=0)
+    for kind in ("tfidf_lr", "gbdt"):  # the same refusals on every family, before training
+        config = ModelConfig.model_validate({"type": kind, "params": {"tune_bias": "fnc_score"}})
+        with pytest.raises(NewslabError, match="tune_bias fnc_score needs the labels unrelated"):
+            build_model(config, other, seed=0)
+        with pytest.raises(NewslabError, match="tune_bias is for single-label tasks"):
+            build_model(config, SCHEMA.task("event_type"), seed=0)
 
 
 @pytest.mark.parametrize("kind", ["gbdt", "gbdt_pair"])
