@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from newslab.cligroup import DefaultCommandGroup
-from newslab.console import console
+from newslab.console import console, err_console
 
 app = typer.Typer(
     cls=DefaultCommandGroup,
@@ -24,7 +24,8 @@ def run_cmd(run_ids: list[str] = typer.Argument(..., help="MLflow run ids.")) ->
     from eval.results import latest_runs, render, with_published
 
     for run_id in run_ids:
-        evaluate_run(run_id)
+        with err_console.status(f"evaluating {run_id[:8]}: metrics, bootstrap intervals, figures"):
+            evaluate_run(run_id)
     console.print(render(with_published(latest_runs(run_ids))))
 
 
@@ -57,10 +58,11 @@ def compare_cmd(
 
     if (run_b is None) == (published is None):
         raise NewslabError("give RUN_B or --published SYSTEM (one of them).")
-    if published:
-        c = compare_with_published(run_a, published, n_boot=bootstrap, seed=seed)
-    else:
-        c = compare_runs(run_a, run_b, n_boot=bootstrap, seed=seed)
+    with err_console.status(f"paired tests, {bootstrap} bootstrap resamples"):
+        if published:
+            c = compare_with_published(run_a, published, n_boot=bootstrap, seed=seed)
+        else:
+            c = compare_runs(run_a, run_b, n_boot=bootstrap, seed=seed)
     console.print(
         f"A = {c.name_a} ({c.run_a[:8]}): macro-F1 {c.macro_f1_a:.4f}\n"
         f"B = {c.name_b} ({'released predictions' if c.run_b.startswith('published:') else c.run_b[:8]}): "
@@ -82,7 +84,8 @@ def report_cmd(
     """One static HTML page (and a Markdown version): leaderboard, figures, breakdowns, errors."""
     from eval.report import build_report
 
-    files = build_report(run_ids or None, out=out, log=log)
+    with err_console.status("collecting runs, figures and analyses from MLflow"):
+        files = build_report(run_ids or None, out=out, log=log)
     console.print(f"report: {files.html}\nmarkdown: {files.markdown} ({len(files.figures)} figures)")
     if files.run_id:
         console.print(f"logged to MLflow run {files.run_id} (experiment newslab-reports)")
