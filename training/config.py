@@ -79,6 +79,11 @@ class GbdtParams(_Strict):
     embeddings: bool = False
     #: gbdt_pair: refuting and hedging word counts (English) in target, lead and text
     cue_features: bool = False
+    #: gbdt_pair: match the target against each sentence of the text (MiniLM; optional extra):
+    #: cosine distribution, denying and reporting words in the closest sentences
+    sentence_match: bool = False
+    #: gbdt_pair with sentence_match: PCA components of the target-sentence interaction vectors
+    interactions: int = Field(0, ge=0, le=256)
 
 
 PARAMS = {

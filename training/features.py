@@ -423,6 +423,7 @@ TRUSTED_TYPES = [
     f"{__name__}.Lsa",
     f"{__name__}.SentenceEmbedder",
     f"{__name__}.PairEmbeddingSimilarity",
+    "training.sentence_match.SentenceMatch",
     # scikit-learn's own helpers inside calibrated and one-vs-rest models
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",

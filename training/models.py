@@ -31,6 +31,7 @@ from training.features import (
     TunedBiasClassifier,
     TunedThresholdOneVsRest,
 )
+from training.sentence_match import SentenceMatch
 
 if TYPE_CHECKING:
     from training.spacy_textcat import SpacyTextClassifier
@@ -56,6 +57,9 @@ def _gbdt(model: ModelConfig, task: Task, seed: int) -> Pipeline:
         ]
         if p.embeddings:
             columns.append(("embedding_similarity", PairEmbeddingSimilarity(), ["target", "text"]))
+        if p.sentence_match:
+            match = SentenceMatch(interactions=p.interactions, seed=seed)
+            columns.append(("sentence_match", match, ["target", "text"]))
     trees = HistGradientBoostingClassifier(
         learning_rate=p.learning_rate,
         max_iter=p.max_iter,

