@@ -54,9 +54,24 @@ OPTIONAL = {  # the optional extra (make embeddings); English only
         "type": "tfidf_pair_lr",
         "params": {"word_ngram_max": 2, "max_features": 50000, "C": 1.0, "embeddings": True},
     },
+    "gradient boosting + MiniLM sentence match (pair)": {
+        "type": "gbdt_pair",
+        "params": {
+            "svd_components": 50,
+            "embeddings": True,
+            "cue_features": True,
+            "sentence_match": True,
+            "interactions": 32,
+            "class_weight": "balanced",
+        },
+    },
 }
 DATASETS = {
-    "fnc1": [*PAIRS, "tfidf + MiniLM similarity + LR (pair)"],
+    "fnc1": [
+        *PAIRS,
+        "tfidf + MiniLM similarity + LR (pair)",
+        "gradient boosting + MiniLM sentence match (pair)",
+    ],
     "cameo_pentacode": [*FAMILIES, "tfidf + MiniLM embeddings + LR"],
     "conref_ita": list(FAMILIES),
     "pilot/events": ["tfidf word+char + calibrated SVM", "gradient boosting on engineered features"],

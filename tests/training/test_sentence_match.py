@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,25 +9,6 @@ from newslab.schema import load_schema
 from training import features
 from training.config import ModelConfig
 from training.sentence_match import SCALAR_NAMES, SentenceMatch, sentences
-
-
-def _fake_vector(text: str) -> np.ndarray:
-    """A unit bag-of-words vector: texts sharing words are close, as with a real encoder."""
-    v = np.zeros(384)
-    for word in text.lower().replace(".", " ").split():
-        v[int(hashlib.md5(word.encode()).hexdigest(), 16) % 384] += 1.0
-    return v / max(np.linalg.norm(v), 1e-9)
-
-
-@pytest.fixture
-def fake_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unit tests run without the optional extra: embeddings come from the fake vectors."""
-
-    def transform(self, X):  # type: ignore[no-untyped-def]
-        return np.vstack([_fake_vector(str(t)) for t in X])
-
-    monkeypatch.setattr(features.SentenceEmbedder, "transform", transform)
-
 
 PAIRS = pd.DataFrame(
     {

@@ -100,6 +100,26 @@ def test_sweep_space_must_name_model_params(tmp_path: Path) -> None:
         load_experiment(path)
 
 
+def test_sentence_match_trains_and_reads_back(
+    settings: Settings, shared: Path, tmp_path: Path, fake_encoder: None
+) -> None:
+    """The sentence-matching pair model through MLflow (skops save, pyfunc load), with the fake encoder."""
+    import mlflow
+
+    fetch(["conref_stance_ita"])
+    build("conref_ita")
+    config = tmp_path / "exp.yaml"
+    config.write_text(
+        "name: sentences\ntask: stance\ndataset: conref_ita\nseed: 1\nmodel: {type: gbdt_pair, params: "
+        "{svd_components: 5, max_iter: 20, sentence_match: true, interactions: 4}}\n"
+    )
+    result = train(config)
+    assert 0 <= evaluate_run(result.run_id)["macro_f1"] <= 1
+    loaded = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model")
+    frame = pd.DataFrame({"text": ["Voto no. La riforma non passa."], "target": ["riforma"]})
+    assert list(loaded.predict(frame)) in (["favor"], ["against"], ["neutral"], ["unrelated"])
+
+
 @pytest.mark.parametrize(
     ("task", "dataset", "model"),
     [
