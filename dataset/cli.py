@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from dataset.build import build, dataset_path, load, read_meta
 from newslab.console import console, err_console
 from newslab.settings import get_settings
 
@@ -22,6 +21,8 @@ def build_cmd(
     seed: int = typer.Option(0, help="Seed of the sample drawn with --limit."),
 ) -> None:
     """Import a dataset, map its labels onto the schema and save it under data/datasets/."""
+    from dataset.build import build  # datasets and spaCy load only for the commands that use them
+
     for name in names:
         with err_console.status(f"building {name}"):
             built = build(name, limit=limit, seed=seed)
@@ -40,6 +41,8 @@ def show_cmd(
     name: str = typer.Argument(..., help="A built dataset (a folder under data/datasets)."),
 ) -> None:
     """Print a built dataset's splits, features and label distribution."""
+    from dataset.build import dataset_path, load
+
     ds, meta = load(dataset_path(name))
     console.print(f"[bold]{name}[/] task {meta['task']}, fingerprint {meta['fingerprint']}")
     console.print(ds)
@@ -53,6 +56,8 @@ def show_cmd(
 @app.command("list")
 def list_cmd() -> None:
     """List the built datasets."""
+    from dataset.build import read_meta
+
     root = get_settings().datasets_dir
     table = Table("dataset", "task", "splits", "fingerprint")
     for path in sorted(root.glob("*/newslab.json")) if root.exists() else []:

@@ -15,7 +15,7 @@ from newslab.errors import NewslabError
 from newslab.schema import Schema, load_schema
 from newslab.settings import Settings, get_settings
 from training import tracking
-from training.train import PREDICTIONS
+from training.tracking import PREDICTIONS
 
 PREFIX = "test_"
 CONFUSION = "plots/confusion_matrix.png"

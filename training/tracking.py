@@ -11,6 +11,9 @@ from pathlib import Path
 from newslab.errors import NewslabError
 from newslab.settings import Settings, get_settings
 
+#: the test predictions every training run logs, which the eval stage reads
+PREDICTIONS = "predictions/test.parquet"
+
 QUIET_ENV = {
     "MLFLOW_LOGGING_LEVEL": "ERROR",
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",

@@ -28,8 +28,8 @@ from newslab.settings import Settings, get_settings
 from training import features, tracking
 from training.config import ExperimentConfig, load_experiment
 from training.models import build_model, fit_params, input_columns
+from training.tracking import PREDICTIONS
 
-PREDICTIONS = "predictions/test.parquet"
 #: test-item columns copied beside the predictions, and the length of the text snippet kept
 CONTEXT = ("article_id", "target", "lang", "source")
 SNIPPET = 300
