@@ -122,7 +122,7 @@ def learning_curve(
     task = schema.task(config.task)
     path = dataset_path(dataset or config.dataset, settings)
     ds, meta = load(path)
-    check_dataset(config, meta, list(ds.keys()), path)
+    check_dataset(config, meta, ds, path)
     if log:
         tracking.connect(settings)  # a server that is down fails here, before any training
     columns = input_columns(config.model)

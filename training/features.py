@@ -129,6 +129,35 @@ def _cue_counts(texts: pd.Series, words: tuple[str, ...]) -> np.ndarray:
     return np.log1p(texts.str.count(pattern).to_numpy(dtype=float))[:, None]
 
 
+class AuthorOneHot(TransformerMixin, BaseEstimator):
+    """One-hot of an item's author (a column such as ``attribution``), scaled by ``weight``.
+
+    Stance is a property of people as much as of texts: an account that argued against
+    a reform in one tweet mostly does in the next. Authors not seen in training, and
+    items without an author, get an all-zero row.
+    """
+
+    def __init__(self, column: str = "attribution", weight: float = 1.0) -> None:
+        self.column = column
+        self.weight = weight
+
+    def fit(self, X: pd.DataFrame, y=None):  # type: ignore[no-untyped-def]
+        authors = sorted({a for a in X[self.column].fillna("").astype(str) if a})
+        self.vocabulary_ = {a: i for i, a in enumerate(authors)}  # Python ints: skops stores them cheaply
+        return self
+
+    def transform(self, X: pd.DataFrame) -> sparse.csr_matrix:
+        index = [self.vocabulary_.get(a, -1) for a in X[self.column].fillna("").astype(str)]
+        rows = [i for i, j in enumerate(index) if j >= 0]
+        cols = [j for j in index if j >= 0]
+        data = np.full(len(rows), self.weight, dtype=float)
+        return sparse.csr_matrix((data, (rows, cols)), shape=(len(index), max(len(self.vocabulary_), 1)))
+
+    def get_feature_names_out(self, input_features=None):  # type: ignore[no-untyped-def]
+        names = [f"author={a}" for a in self.vocabulary_] or ["author=<none>"]
+        return np.array(names, dtype=object)
+
+
 class TunedThresholdOneVsRest(ClassifierMixin, BaseEstimator):
     """One-vs-rest for multi-label tasks, with one decision threshold per label.
 
@@ -417,6 +446,7 @@ class PairEmbeddingSimilarity(TransformerMixin, BaseEstimator):
 TRUSTED_TYPES = [
     f"{__name__}.DedupTfidfVectorizer",
     f"{__name__}.PairSimilarity",
+    f"{__name__}.AuthorOneHot",
     f"{__name__}.TunedThresholdOneVsRest",
     f"{__name__}.TunedBiasClassifier",
     f"{__name__}.LengthFeatures",
@@ -433,6 +463,7 @@ TRUSTED_TYPES = [
 
 __all__ = [
     "TRUSTED_TYPES",
+    "AuthorOneHot",
     "DedupTfidfVectorizer",
     "PairEmbeddingSimilarity",
     "PairSimilarity",

@@ -22,6 +22,7 @@ from newslab.errors import NewslabError
 from newslab.schema import Task
 from training.config import GbdtParams, ModelConfig, TfidfLinearParams
 from training.features import (
+    AuthorOneHot,
     DedupTfidfVectorizer,
     LengthFeatures,
     Lsa,
@@ -39,9 +40,16 @@ if TYPE_CHECKING:
 PAIR_TYPES = ("tfidf_pair_lr", "gbdt_pair")
 
 
+#: the dataset column an ``author: true`` model reads beside the text
+AUTHOR_COLUMN = "attribution"
+
+
 def input_columns(model: ModelConfig) -> list[str]:
     """The dataset columns a model reads."""
-    return ["target", "text"] if model.type in PAIR_TYPES else ["text"]
+    columns = ["target", "text"] if model.type in PAIR_TYPES else ["text"]
+    if getattr(model.params, "author", False):
+        columns.append(AUTHOR_COLUMN)
+    return columns
 
 
 def _gbdt(model: ModelConfig, task: Task, seed: int) -> Pipeline:
@@ -141,6 +149,8 @@ def build_model(
         return _gbdt(model, task, seed)
     p = model.params
     columns = [("text", _text_features(p), "text")]
+    if p.author:
+        columns.append(("author", AuthorOneHot(AUTHOR_COLUMN, p.author_weight), [AUTHOR_COLUMN]))
     if p.embeddings and model.type == "tfidf_lr":
         columns.append(("embeddings", SentenceEmbedder(weight=p.embeddings_weight), ["text"]))
     if p.embeddings and model.type == "tfidf_pair_lr":

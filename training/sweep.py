@@ -138,7 +138,7 @@ def sweep(
     task = schema.task(config.task)
     path = dataset_path(dataset or config.dataset, settings)
     ds, meta = load(path)
-    check_dataset(config, meta, list(ds.keys()), path)
+    check_dataset(config, meta, ds, path)
     tracking.connect(settings)  # before any trial: a server that is down fails here
     columns = input_columns(config.model)
     train_x, train_y = split_inputs(ds["train"], columns), split_gold(ds["train"], task)

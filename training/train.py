@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from datasets import Dataset
+from datasets import Dataset, DatasetDict
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from dataset.build import dataset_path, load
@@ -27,7 +27,7 @@ from newslab.schema import Schema, Task, load_schema
 from newslab.settings import Settings, get_settings
 from training import features, tracking
 from training.config import ExperimentConfig, load_experiment
-from training.models import build_model, fit_params, input_columns
+from training.models import AUTHOR_COLUMN, build_model, fit_params, input_columns
 from training.tracking import PREDICTIONS
 
 #: test-item columns copied beside the predictions, and the length of the text snippet kept
@@ -85,7 +85,9 @@ def predict_codes(model, x: pd.DataFrame, task: Task) -> list:  # type: ignore[n
     return [list(row) for row in binarizer.inverse_transform(np.asarray(predicted))]
 
 
-def check_dataset(config: ExperimentConfig, meta: dict, splits: list[str], path: Path) -> None:
+def check_dataset(config: ExperimentConfig, meta: dict, ds: DatasetDict, path: Path) -> None:
+    """What makes the dataset unusable for the experiment, refused before any training."""
+    splits = list(ds.keys())
     if meta["task"] != config.task:
         raise NewslabError(
             f"{path}: dataset is for task {meta['task']!r}, the experiment {config.name!r} "
@@ -94,6 +96,13 @@ def check_dataset(config: ExperimentConfig, meta: dict, splits: list[str], path:
     for split in ("train", "test"):
         if split not in splits:
             raise NewslabError(f"{path}: dataset has no {split!r} split (has {', '.join(splits)}).")
+    if getattr(config.model.params, "author", False):
+        train = ds["train"]
+        if AUTHOR_COLUMN not in train.column_names or not any(train[AUTHOR_COLUMN]):
+            raise NewslabError(
+                f"{path}: model.params.author reads each item's author, and the train split's "
+                f"{AUTHOR_COLUMN!r} column is empty."
+            )
 
 
 def _requirements(config: ExperimentConfig) -> list[str]:
@@ -150,7 +159,7 @@ def train(
     path = dataset_path(dataset or config.dataset, settings)
     ds, meta = load(path)
     path = path.resolve()  # the immutable version folder the link points at
-    check_dataset(config, meta, list(ds.keys()), path)
+    check_dataset(config, meta, ds, path)
     tracking.connect(settings)  # fails here, before training, if a server is down
 
     import mlflow

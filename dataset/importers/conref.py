@@ -4,7 +4,9 @@ The ``Set`` column gives the split (Training -> train, Test -> test). Most
 tweets carry vote hashtags (#iovotosi, #iovotono, ...) that give the label
 away; with ``options.mask_hashtags: true`` every hashtag is replaced by
 ``options.hashtag_mask`` (default ``#hashtag``), so a model has to read the
-text. The stance target is ``options.target``.
+text. The stance target is ``options.target``. The tweet's account (``screen_name``)
+is kept as the item's attribution, ``@name``: models may read it as context
+(``author: true``), as Lai et al. (2020) do with their user features.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def read(directory: Path, config: DatasetConfig) -> Iterator[LabeledItem]:
             if split is None:
                 raise NewslabError(f"{where}: Set {row['Set']!r} is not one of {', '.join(SPLITS)}.")
             text = row["Tweet"].strip()
+            account = (row.get("screen_name") or "").strip()
             if not text:
                 raise NewslabError(f"{where}: empty tweet.")
             yield LabeledItem(
@@ -59,4 +62,5 @@ def read(directory: Path, config: DatasetConfig) -> Iterator[LabeledItem]:
                 source=config.source,
                 published=row.get("date", "") or "",
                 licence=config.licence,
+                attribution=f"@{account}" if account else "",
             )

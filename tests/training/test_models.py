@@ -250,3 +250,43 @@ def test_cue_features_count_refuting_and_hedging_words() -> None:
     )
     assert out["hedging_text"] == pytest.approx(np.log(2)) and out["hedging_target"] == 0
     assert not pair.transform(x)[1, 4:].any() and PairSimilarity().fit(x).transform(x).shape == (2, 4)
+
+
+def test_author_one_hot_reads_the_attribution_and_ignores_unseen_authors() -> None:
+    import skops.io as sio
+
+    from training.features import TRUSTED_TYPES, AuthorOneHot
+
+    train = pd.DataFrame({"attribution": ["@a", "@b", "@a", ""]})
+    encoder = AuthorOneHot(weight=2.0).fit(train)
+    x = encoder.transform(pd.DataFrame({"attribution": ["@b", "@new", "", "@a"]})).toarray()
+    np.testing.assert_array_equal(x, [[0, 2], [0, 0], [0, 0], [2, 0]])
+    assert list(encoder.get_feature_names_out()) == ["author=@a", "author=@b"]
+    restored = sio.loads(sio.dumps(encoder), trusted=TRUSTED_TYPES)
+    np.testing.assert_array_equal(restored.transform(train).toarray(), encoder.transform(train).toarray())
+
+
+def test_author_models_read_the_attribution_column() -> None:
+    config = ModelConfig.model_validate({"type": "tfidf_lr", "params": {"author": True, "C": 10.0}})
+    assert input_columns(config) == ["text", "attribution"]
+    pair = ModelConfig.model_validate({"type": "tfidf_pair_lr", "params": {"author": True}})
+    assert input_columns(pair) == ["target", "text", "attribution"]
+    # the same words, two accounts with opposite stances: only the author tells them apart
+    x = pd.DataFrame({"text": ["the reform vote"] * 8, "attribution": ["@yes", "@no"] * 4})
+    model = build_model(config, SCHEMA.task("stance"), seed=0).fit(x, ["favor", "against"] * 4)
+    assert list(model.predict(x.head(2))) == ["favor", "against"]
+
+
+def test_author_needs_a_dataset_with_authors(tmp_path: Path) -> None:
+    from datasets import Dataset, DatasetDict
+
+    from training.train import check_dataset
+
+    path = tmp_path / "exp.yaml"
+    path.write_text("name: a\ntask: stance\ndataset: fnc1\nmodel: {type: tfidf_lr, params: {author: true}}\n")
+    config, _ = load_experiment(path)
+    split = Dataset.from_dict({"text": ["x"], "attribution": [""], "label": [0]})
+    with pytest.raises(NewslabError, match="train split's 'attribution' column is empty"):
+        check_dataset(config, {"task": "stance"}, DatasetDict(train=split, test=split), tmp_path)
+    with_authors = Dataset.from_dict({"text": ["x"], "attribution": ["@a"], "label": [0]})
+    check_dataset(config, {"task": "stance"}, DatasetDict(train=with_authors, test=split), tmp_path)

@@ -35,6 +35,7 @@ def test_newslab_run_on_a_slice_logs_comparable_runs(settings: Settings, shared:
         "fnc1-tfidf-pair-lr",
         "cameo-tfidf-lr",
         "conref-ita-svm",
+        "conref-ita-svm-author",
         "plover-lr",
         "pilot-events-lr",
         "pilot-stance-pair-lr",
