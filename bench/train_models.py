@@ -35,6 +35,19 @@ FAMILIES = {
     "spaCy textcat (bag of n-grams)": {"type": "spacy_textcat", "params": {"epochs": 10}},
     "gradient boosting on engineered features": {"type": "gbdt", "params": {"svd_components": 100}},
 }
+AUTHOR = {  # needs a dataset with authors (attribution): conref_ita
+    "tfidf word+char + calibrated SVM + author": {
+        "type": "tfidf_lr",
+        "params": {
+            "classifier": "svm",
+            "char_ngrams": True,
+            "char_ngram_max": 6,
+            "C": 1.0,
+            "class_weight": "balanced",
+            "author": True,
+        },
+    },
+}
 PAIRS = {
     "tfidf + logistic regression (pair)": {
         "type": "tfidf_pair_lr",
@@ -73,7 +86,7 @@ DATASETS = {
         "gradient boosting + MiniLM sentence match (pair)",
     ],
     "cameo_pentacode": [*FAMILIES, "tfidf + MiniLM embeddings + LR"],
-    "conref_ita": list(FAMILIES),
+    "conref_ita": [*FAMILIES, "tfidf word+char + calibrated SVM + author"],
     "pilot/events": ["tfidf word+char + calibrated SVM", "gradient boosting on engineered features"],
     "plover_gsr": [
         "tfidf + logistic regression",
@@ -95,7 +108,7 @@ def run(dataset: str, family: str) -> dict:
     schema = load_schema()
     ds, meta = load(dataset_path(dataset))
     task = schema.task(meta["task"])
-    spec = OPTIONAL.get(family) or PAIRS.get(family) or FAMILIES[family]
+    spec = OPTIONAL.get(family) or PAIRS.get(family) or AUTHOR.get(family) or FAMILIES[family]
     model_config = ModelConfig.model_validate(spec)
     columns = input_columns(model_config)
     x_train, x_test = split_inputs(ds["train"], columns), split_inputs(ds["test"], columns)
@@ -147,7 +160,7 @@ def main() -> None:
             r = run(dataset, family)
             own = next((f"{k} {r[k]:.4f}" for k in ("fnc_score", "f_avg") if k in r), "")
             print(
-                f"{dataset:16s} {family:36s} train {r['n_train']:>6,} fit {r['fit']:7.1f} s   "
+                f"{dataset:16s} {family:48s} train {r['n_train']:>6,} fit {r['fit']:7.1f} s   "
                 f"save {r['save']:6.1f} s   "
                 f"predict {r['per_second']:>9,.0f} items/s   macro-F1 {r['macro_f1']:.3f}  {own}",
                 flush=True,
