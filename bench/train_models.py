@@ -108,7 +108,7 @@ def run(dataset: str, family: str) -> dict:
     schema = load_schema()
     ds, meta = load(dataset_path(dataset))
     task = schema.task(meta["task"])
-    spec = OPTIONAL.get(family) or PAIRS.get(family) or AUTHOR.get(family) or FAMILIES[family]
+    spec = {**FAMILIES, **PAIRS, **AUTHOR, **OPTIONAL}[family]
     model_config = ModelConfig.model_validate(spec)
     columns = input_columns(model_config)
     x_train, x_test = split_inputs(ds["train"], columns), split_inputs(ds["test"], columns)

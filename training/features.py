@@ -129,6 +129,21 @@ def _cue_counts(texts: pd.Series, words: tuple[str, ...]) -> np.ndarray:
     return np.log1p(texts.str.count(pattern).to_numpy(dtype=float))[:, None]
 
 
+class DefaultColumns(TransformerMixin, BaseEstimator):
+    """Adds the optional input columns a caller left out, with a default value: a model that
+    reads an author still predicts from text alone (an item without an author)."""
+
+    def __init__(self, defaults: dict[str, str] | None = None) -> None:
+        self.defaults = defaults
+
+    def fit(self, X: pd.DataFrame, y=None):  # type: ignore[no-untyped-def]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        missing = {c: v for c, v in (self.defaults or {}).items() if c not in X.columns}
+        return X.assign(**missing) if missing else X
+
+
 class AuthorOneHot(TransformerMixin, BaseEstimator):
     """One-hot of an item's author (a column such as ``attribution``), scaled by ``weight``.
 
@@ -447,6 +462,7 @@ TRUSTED_TYPES = [
     f"{__name__}.DedupTfidfVectorizer",
     f"{__name__}.PairSimilarity",
     f"{__name__}.AuthorOneHot",
+    f"{__name__}.DefaultColumns",
     f"{__name__}.TunedThresholdOneVsRest",
     f"{__name__}.TunedBiasClassifier",
     f"{__name__}.LengthFeatures",

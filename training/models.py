@@ -24,6 +24,7 @@ from training.config import GbdtParams, ModelConfig, TfidfLinearParams
 from training.features import (
     AuthorOneHot,
     DedupTfidfVectorizer,
+    DefaultColumns,
     LengthFeatures,
     Lsa,
     PairEmbeddingSimilarity,
@@ -121,7 +122,12 @@ BIAS_METRIC_LABELS = {"macro_f1": [], "f_avg": ["favor", "against"], "fnc_score"
 
 
 def check_model(model: ModelConfig, task: Task) -> None:
-    """What the schema task makes impossible, refused before anything trains."""
+    """What the schema task or the model type makes impossible, refused before anything trains."""
+    p = model.params
+    if getattr(p, "sentence_match", False) and model.type != "gbdt_pair":
+        raise NewslabError("model: sentence_match matches a target against the text; use it with gbdt_pair.")
+    if getattr(p, "interactions", 0) and not getattr(p, "sentence_match", False):
+        raise NewslabError("model: interactions are components of sentence_match; set sentence_match: true.")
     tune_bias = getattr(model.params, "tune_bias", None)
     if not tune_bias:
         return
@@ -172,7 +178,10 @@ def build_model(
         classifier = TunedThresholdOneVsRest(classifier, cv=3 if p.tune_thresholds else 0, random_state=seed)
     elif p.tune_bias:
         classifier = TunedBiasClassifier(classifier, metric=p.tune_bias, cv=3, random_state=seed)
-    return Pipeline([("features", ColumnTransformer(columns)), ("classifier", classifier)])
+    steps: list = [("features", ColumnTransformer(columns)), ("classifier", classifier)]
+    if p.author:  # the author is optional at prediction time: without one the text decides
+        steps.insert(0, ("inputs", DefaultColumns({AUTHOR_COLUMN: ""})))
+    return Pipeline(steps)
 
 
 def fit_params(model: Pipeline | SpacyTextClassifier, groups: list[str] | None) -> dict:

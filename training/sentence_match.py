@@ -67,9 +67,11 @@ class SentenceMatch(TransformerMixin, BaseEstimator):
         self.seed = seed
 
     def _features(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        if len(X) == 0:
+            raise ValueError("SentenceMatch: no items to match.")
         embed = SentenceEmbedder(model=self.model)
-        targets = X["target"].astype(str).tolist()
-        texts = X["text"].astype(str).tolist()
+        targets = X["target"].fillna("").astype(str).tolist()
+        texts = X["text"].fillna("").astype(str).tolist()
         split = {text: sentences(text, self.max_sentences) for text in dict.fromkeys(texts)}
         unique_sentences = list(dict.fromkeys(s for parts in split.values() for s in parts))
         vectors = dict(zip(unique_sentences, embed.transform(unique_sentences), strict=True))
@@ -84,7 +86,8 @@ class SentenceMatch(TransformerMixin, BaseEstimator):
             )
         target_cues = {t: (len(_DENY.findall(t)), len(_REPORT.findall(t))) for t in unique_targets}
         scalars = np.empty((len(texts), len(SCALAR_NAMES)))
-        pairs = np.empty((len(texts), 4 * 384), dtype=np.float32) if self.interactions else None
+        dims = len(next(iter(target_vectors.values()))) if target_vectors else 0
+        pairs = np.empty((len(texts), 4 * dims), dtype=np.float32) if self.interactions else None
         for i, (target, text) in enumerate(zip(targets, texts, strict=True)):
             matrix, deny, report = bodies[text]
             head = target_vectors[target]

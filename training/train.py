@@ -13,6 +13,7 @@ import importlib.metadata as md
 import tempfile
 import time
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from training.models import AUTHOR_COLUMN, build_model, fit_params, input_column
 from training.tracking import PREDICTIONS
 
 #: test-item columns copied beside the predictions, and the length of the text snippet kept
-CONTEXT = ("article_id", "target", "lang", "source")
+CONTEXT = ("article_id", "target", "lang", "source", "attribution")
 SNIPPET = 300
 
 
@@ -97,12 +98,37 @@ def check_dataset(config: ExperimentConfig, meta: dict, ds: DatasetDict, path: P
         if split not in splits:
             raise NewslabError(f"{path}: dataset has no {split!r} split (has {', '.join(splits)}).")
     if getattr(config.model.params, "author", False):
-        train = ds["train"]
-        if AUTHOR_COLUMN not in train.column_names or not any(train[AUTHOR_COLUMN]):
-            raise NewslabError(
-                f"{path}: model.params.author reads each item's author, and the train split's "
-                f"{AUTHOR_COLUMN!r} column is empty."
-            )
+        check_authors(ds["train"], path)
+
+
+def check_authors(train: Dataset, path: Path) -> None:
+    """``author: true`` needs authors: several of them, one at least with several items."""
+    if AUTHOR_COLUMN not in train.column_names:
+        raise NewslabError(
+            f"{path}: model.params.author reads each item's {AUTHOR_COLUMN!r}, a column the dataset lacks.",
+            "Rebuild it: `newslab dataset build NAME`.",
+        )
+    counts = Counter(a for a in train[AUTHOR_COLUMN] if a)
+    if len(counts) < 2 or max(counts.values()) < 2:
+        raise NewslabError(
+            f"{path}: model.params.author needs authors, and the train split's {AUTHOR_COLUMN!r} column has "
+            f"{len(counts)} distinct value(s), {max(counts.values(), default=0)} item(s) at most for one: "
+            "nothing to learn from who wrote what."
+        )
+
+
+def _signature(example: pd.DataFrame, predicted):  # type: ignore[no-untyped-def]
+    """The model's signature; the author column, where there is one, is optional input."""
+    import mlflow
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec
+    from mlflow.types import Schema as ColumnSchema
+
+    signature = mlflow.models.infer_signature(example, predicted)
+    if AUTHOR_COLUMN not in example.columns:
+        return signature
+    inputs = [ColSpec(c.type, c.name, required=c.name != AUTHOR_COLUMN) for c in signature.inputs.inputs]
+    return ModelSignature(ColumnSchema(inputs), signature.outputs)
 
 
 def _requirements(config: ExperimentConfig) -> list[str]:
@@ -236,7 +262,7 @@ def train(
                 name="model",
                 serialization_format="skops",
                 skops_trusted_types=features.TRUSTED_TYPES,
-                signature=mlflow.models.infer_signature(example, model.predict(example)),
+                signature=_signature(example, model.predict(example)),
                 input_example=example,
                 pip_requirements=_requirements(config),
                 code_paths=[str(Path(features.__file__).parent)],

