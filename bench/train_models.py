@@ -35,7 +35,7 @@ FAMILIES = {
     "spaCy textcat (bag of n-grams)": {"type": "spacy_textcat", "params": {"epochs": 10}},
     "gradient boosting on engineered features": {"type": "gbdt", "params": {"svd_components": 100}},
 }
-AUTHOR = {  # needs a dataset with authors (attribution): conref_ita
+AUTHOR = {  # needs a dataset with authors: conref_ita
     "tfidf word+char + calibrated SVM + author": {
         "type": "tfidf_lr",
         "params": {

@@ -28,7 +28,9 @@ from newslab.jsonl import read_jsonl
 from newslab.schema import Schema
 from newslab.settings import Settings
 
-ARTICLE_COLUMNS = ["id", "title", "text", "lang", "source", "url", "published", "licence", "attribution"]
+ARTICLE_COLUMNS = [
+    "id", "title", "text", "lang", "source", "url", "published", "licence", "attribution", "author",
+]  # fmt: skip
 
 
 @dataclass
@@ -128,6 +130,7 @@ def items_from_gold(
                 published=article["published"] or "",
                 licence=article["licence"] or "",
                 attribution=article["attribution"] or "",
+                author=article["author"] or "",
                 group=clusters.get(g.article_id, ""),
                 n_annotators=g.n_annotators,
                 agreement=g.agreement,

@@ -85,6 +85,7 @@ def features_for(task: Task) -> Features:
             "published": Value("string"),
             "licence": Value("string"),
             "attribution": Value("string"),
+            "author": Value("string"),
             "group": Value("string"),
             "n_annotators": Value("int32"),
             "agreement": Value("float32"),

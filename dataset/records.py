@@ -23,7 +23,8 @@ class LabeledItem:
     url: str = ""
     published: str = ""  #: ISO date when known (time-based splits use it)
     licence: str = ""
-    attribution: str = ""
+    attribution: str = ""  #: credit as the licence asks (author and source)
+    author: str = ""  #: who wrote it (a byline, a tweet's account); models may read it as context
     group: str = ""  #: leakage group (near-duplicate cluster); "" means the article
     n_annotators: int | None = None  #: None for external sets
     agreement: float | None = None  #: agreement of the annotators with the gold labels

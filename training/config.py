@@ -42,7 +42,7 @@ class TfidfLinearParams(_Strict):
     embeddings_weight: float = Field(1.0, gt=0)
     #: tfidf_pair_lr: refuting and hedging word counts (English) in target, lead and text
     cue_features: bool = False
-    #: read the item's attribution (its author: a tweet's account, an article's byline) beside
+    #: read the item's author (a tweet's account, an article's byline) beside
     #: the text, one-hot, scaled by author_weight; authors unseen in training add nothing
     author: bool = False
     author_weight: float = Field(1.0, gt=0)

@@ -145,14 +145,14 @@ class DefaultColumns(TransformerMixin, BaseEstimator):
 
 
 class AuthorOneHot(TransformerMixin, BaseEstimator):
-    """One-hot of an item's author (a column such as ``attribution``), scaled by ``weight``.
+    """One-hot of an item's author (the ``author`` column), scaled by ``weight``.
 
     Stance is a property of people as much as of texts: an account that argued against
     a reform in one tweet mostly does in the next. Authors not seen in training, and
     items without an author, get an all-zero row.
     """
 
-    def __init__(self, column: str = "attribution", weight: float = 1.0) -> None:
+    def __init__(self, column: str = "author", weight: float = 1.0) -> None:
         self.column = column
         self.weight = weight
 

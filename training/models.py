@@ -42,7 +42,7 @@ PAIR_TYPES = ("tfidf_pair_lr", "gbdt_pair")
 
 
 #: the dataset column an ``author: true`` model reads beside the text
-AUTHOR_COLUMN = "attribution"
+AUTHOR_COLUMN = "author"
 
 
 def input_columns(model: ModelConfig) -> list[str]:

@@ -32,7 +32,7 @@ from training.models import AUTHOR_COLUMN, build_model, fit_params, input_column
 from training.tracking import PREDICTIONS
 
 #: test-item columns copied beside the predictions, and the length of the text snippet kept
-CONTEXT = ("article_id", "target", "lang", "source", "attribution")
+CONTEXT = ("article_id", "target", "lang", "source", "author")
 SNIPPET = 300
 
 

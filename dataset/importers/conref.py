@@ -5,7 +5,7 @@ tweets carry vote hashtags (#iovotosi, #iovotono, ...) that give the label
 away; with ``options.mask_hashtags: true`` every hashtag is replaced by
 ``options.hashtag_mask`` (default ``#hashtag``), so a model has to read the
 text. The stance target is ``options.target``. The tweet's account (``screen_name``)
-is kept as the item's attribution, ``@name``: models may read it as context
+is kept as the item's author, ``@name``: models may read it as context
 (``author: true``), as Lai et al. (2020) do with their user features.
 """
 
@@ -62,5 +62,5 @@ def read(directory: Path, config: DatasetConfig) -> Iterator[LabeledItem]:
                 source=config.source,
                 published=row.get("date", "") or "",
                 licence=config.licence,
-                attribution=f"@{account}" if account else "",
+                author=f"@{account}" if account else "",
             )

@@ -144,7 +144,7 @@ def test_conref_masks_every_hashtag_when_asked(tmp_path: Path) -> None:
     assert [i.text for i in masked] == ["Voto convinto #hashtag #hashtag", "Non passa! #hashtag"]
     assert [(i.split, i.labels) for i in masked] == [("train", ("favor",)), ("test", ("agains",))]
     assert masked[0].target.startswith("riforma costituzionale") and masked[0].lang == "it"
-    assert masked[0].attribution == "@u"  # the account, for models that read the author
+    assert masked[0].author == "@u"  # the account, for models that read the author
     kept = list(get_importer("conref_stance_ita")(tmp_path, load_dataset_config("conref_ita_hashtags")))
     assert kept[0].text == "Voto convinto #IoVotoSI #referendum"
 
@@ -164,5 +164,5 @@ def test_conref_real_file_no_vote_hashtag_survives_masking(shared: Path) -> None
     assert len(items) == 833
     assert sum(i.split == "train" for i in items) == 666
     assert not [i.id for i in items if "#iovoto" in i.text.lower() or "#bastaunsi" in i.text.lower()]
-    assert all(i.attribution.startswith("@") for i in items)
-    assert len({i.attribution for i in items}) == 636  # accounts: some tweeted several times
+    assert all(i.author.startswith("@") for i in items)
+    assert len({i.author for i in items}) == 636  # accounts: some tweeted several times

@@ -252,27 +252,27 @@ def test_cue_features_count_refuting_and_hedging_words() -> None:
     assert not pair.transform(x)[1, 4:].any() and PairSimilarity().fit(x).transform(x).shape == (2, 4)
 
 
-def test_author_one_hot_reads_the_attribution_and_ignores_unseen_authors() -> None:
+def test_author_one_hot_reads_the_author_and_ignores_unseen_authors() -> None:
     import skops.io as sio
 
     from training.features import TRUSTED_TYPES, AuthorOneHot
 
-    train = pd.DataFrame({"attribution": ["@a", "@b", "@a", ""]})
+    train = pd.DataFrame({"author": ["@a", "@b", "@a", ""]})
     encoder = AuthorOneHot(weight=2.0).fit(train)
-    x = encoder.transform(pd.DataFrame({"attribution": ["@b", "@new", "", "@a"]})).toarray()
+    x = encoder.transform(pd.DataFrame({"author": ["@b", "@new", "", "@a"]})).toarray()
     np.testing.assert_array_equal(x, [[0, 2], [0, 0], [0, 0], [2, 0]])
     assert list(encoder.get_feature_names_out()) == ["author=@a", "author=@b"]
     restored = sio.loads(sio.dumps(encoder), trusted=TRUSTED_TYPES)
     np.testing.assert_array_equal(restored.transform(train).toarray(), encoder.transform(train).toarray())
 
 
-def test_author_models_read_the_attribution_column() -> None:
+def test_author_models_read_the_author_column() -> None:
     config = ModelConfig.model_validate({"type": "tfidf_lr", "params": {"author": True, "C": 10.0}})
-    assert input_columns(config) == ["text", "attribution"]
+    assert input_columns(config) == ["text", "author"]
     pair = ModelConfig.model_validate({"type": "tfidf_pair_lr", "params": {"author": True}})
-    assert input_columns(pair) == ["target", "text", "attribution"]
+    assert input_columns(pair) == ["target", "text", "author"]
     # the same words, two accounts with opposite stances: only the author tells them apart
-    x = pd.DataFrame({"text": ["the reform vote"] * 8, "attribution": ["@yes", "@no"] * 4})
+    x = pd.DataFrame({"text": ["the reform vote"] * 8, "author": ["@yes", "@no"] * 4})
     model = build_model(config, SCHEMA.task("stance"), seed=0).fit(x, ["favor", "against"] * 4)
     assert list(model.predict(x.head(2))) == ["favor", "against"]
 
@@ -289,11 +289,11 @@ def test_author_needs_a_dataset_with_authors(tmp_path: Path) -> None:
     def check(authors: list[str] | None) -> None:
         columns = {"text": ["x"] * 4, "label": [0] * 4}
         if authors is not None:
-            columns["attribution"] = authors
+            columns["author"] = authors
         split = Dataset.from_dict(columns)
         check_dataset(config, {"task": "stance"}, DatasetDict(train=split, test=split), tmp_path)
 
-    with pytest.raises(NewslabError, match="'attribution', a column the dataset lacks"):
+    with pytest.raises(NewslabError, match="'author', a column the dataset lacks"):
         check(None)
     with pytest.raises(NewslabError, match="0 distinct value"):
         check(["", "", "", ""])
@@ -306,7 +306,7 @@ def test_author_needs_a_dataset_with_authors(tmp_path: Path) -> None:
 
 def test_an_author_model_predicts_from_text_alone() -> None:
     config = ModelConfig.model_validate({"type": "tfidf_lr", "params": {"author": True, "C": 10.0}})
-    x = pd.DataFrame({"text": ["the reform vote", "taxes again"] * 4, "attribution": ["@yes", "@no"] * 4})
+    x = pd.DataFrame({"text": ["the reform vote", "taxes again"] * 4, "author": ["@yes", "@no"] * 4})
     model = build_model(config, SCHEMA.task("stance"), seed=0).fit(x, ["favor", "against"] * 4)
     assert list(model.predict(x[["text"]].head(2))) == ["favor", "against"]  # the words decide
 

@@ -109,7 +109,7 @@ def test_newslab_run_on_a_slice_logs_comparable_runs(settings: Settings, shared:
     model_id = by_name["conref-ita-svm-author"].outputs.model_outputs[0].model_id
     author_model = mlflow.pyfunc.load_model(f"models:/{model_id}")
     tweet = "Il 4 dicembre voto convinto, la riforma non mi piace."
-    with_author = pd.DataFrame({"text": [tweet], "attribution": ["@someone"]})
+    with_author = pd.DataFrame({"text": [tweet], "author": ["@someone"]})
     codes = {"favor", "against", "neutral", "unrelated"}
     assert author_model.predict(with_author)[0] in codes
     assert author_model.predict(pd.DataFrame({"text": [tweet]}))[0] in codes
