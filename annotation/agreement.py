@@ -31,8 +31,9 @@ import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
 from annotation.projects import REVIEW
-from newslab.errors import NewslabError
-from newslab.schema import Schema, Task
+from core import stats
+from core.errors import NewslabError
+from core.schema import Schema, Task
 
 
 @dataclass(frozen=True)
@@ -230,14 +231,9 @@ def bootstrap(
     value = statistic(units)
     if n_boot <= 0 or len(units) < 2:
         return value, math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    draws = np.array([statistic(rng.choice(units, size=len(units), replace=True)) for _ in range(n_boot)])
-    draws = draws[~np.isnan(draws)]
-    if len(draws) == 0:
-        return value, math.nan, math.nan
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(draws, [tail, 100 - tail])
-    return value, float(low), float(high)
+    draws = stats.draws(lambda rows: {"value": statistic(units[rows])}, len(units), n_boot, seed)["value"]
+    low, high = stats.interval(draws, level)
+    return value, low, high
 
 
 def agreement(

@@ -10,8 +10,8 @@ from typing import TypeVar
 
 import httpx
 
-from newslab.errors import NewslabError
-from newslab.settings import Settings, get_settings
+from core.errors import NewslabError
+from core.settings import Settings, get_settings
 
 T = TypeVar("T")
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}

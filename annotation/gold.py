@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from annotation.agreement import masi_distance, submitted, unit_key
 from annotation.projects import REVIEW
-from newslab.errors import NewslabError
-from newslab.schema import Schema
+from core.errors import NewslabError
+from core.schema import Schema
 
 
 class GoldConfig(BaseModel):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from newslab.errors import NewslabError
-from newslab.schema import Schema
+from core.errors import NewslabError
+from core.schema import Schema
 
 
 def label_config(schema: Schema, task_name: str, instructions: str | None = None) -> str:

@@ -15,9 +15,9 @@ import httpx
 
 from annotation.client import Connection, with_retries
 from annotation.label_config import label_config
-from newslab.errors import NewslabError
-from newslab.schema import Schema
-from newslab.settings import Settings, get_settings
+from core.errors import NewslabError
+from core.schema import Schema
+from core.settings import Settings, get_settings
 
 GUIDELINES = Path(__file__).with_name("guidelines.md")
 #: the sibling project of low-agreement items, where an adjudicator decides (``newslab/<task>/review``)

@@ -22,10 +22,10 @@ import pandas as pd
 
 from annotation.client import Connection, with_retries
 from annotation.projects import ProjectRef
-from newslab.errors import NewslabError
-from newslab.files import atomic_write
-from newslab.schema import Schema
-from newslab.settings import Settings, get_settings
+from core.errors import NewslabError
+from core.files import atomic_write
+from core.schema import Schema
+from core.settings import Settings, get_settings
 
 EXPORT_OPTIONS = {
     "serialization_options": {

@@ -8,7 +8,6 @@ not pushed. Optional model predictions become pre-annotations.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +15,10 @@ from pathlib import Path
 from annotation.client import Connection, with_retries
 from annotation.projects import ProjectRef
 from annotation.targets import mentioned_targets
-from newslab.errors import NewslabError
-from newslab.jsonl import read_jsonl
-from newslab.schema import Schema
+from core.errors import NewslabError
+from core.hashing import text_hash
+from core.jsonl import read_jsonl
+from core.schema import Schema
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,6 @@ class PushReport:
     added: int = 0
     existing: int = 0
     changed: list[str] = field(default_factory=list)  #: task keys not pushed because the article changed
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def task_key(data: dict) -> str:

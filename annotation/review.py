@@ -13,10 +13,11 @@ from __future__ import annotations
 from annotation.client import Connection
 from annotation.gold import GoldItem
 from annotation.projects import review_project
-from annotation.push import PushReport, push, select_articles, task_key, text_hash
+from annotation.push import PushReport, push, select_articles, task_key
+from core.hashing import text_hash
+from core.schema import Schema
+from core.settings import Settings
 from corpus.store import Store
-from newslab.schema import Schema
-from newslab.settings import Settings
 
 
 def review_tasks(

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import httpx
 
-from newslab.errors import NewslabError
-from newslab.settings import Settings, get_settings
+from core.errors import NewslabError
+from core.settings import Settings, get_settings
 
 STATE = "server.json"
 CREDENTIALS = "credentials.json"

@@ -17,9 +17,9 @@ from pathlib import Path
 from annotation.client import Connection, with_retries
 from annotation.projects import ProjectRef
 from annotation.push import task_key
-from newslab.errors import NewslabError
-from newslab.jsonl import read_jsonl
-from newslab.schema import Schema
+from core.errors import NewslabError
+from core.jsonl import read_jsonl
+from core.schema import Schema
 
 
 @dataclass(frozen=True)

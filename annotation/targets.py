@@ -6,8 +6,8 @@ from functools import lru_cache
 
 from spacy.matcher import PhraseMatcher
 
+from core.schema import Schema
 from corpus.sentences import pipeline
-from newslab.schema import Schema
 
 
 def _is_acronym(phrase: str) -> bool:

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 import httpx
 
 from annotation.client import Connection
-from newslab.errors import NewslabError
-from newslab.settings import Settings, get_settings
+from core.errors import NewslabError
+from core.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ def main() -> None:
     from annotation.projects import find_projects, setup
     from annotation.pull import pull
     from annotation.push import ArticleRow, make_tasks, push
-    from newslab.schema import load_schema
-    from newslab.settings import Settings
+    from core.schema import load_schema
+    from core.settings import Settings
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -26,9 +26,9 @@ PER_FILE = 10_000
 
 
 def base_articles() -> list[tuple[str, str]]:
+    from core.assets import asset_dir, fetch, load_manifest
     from corpus.readers import read_path
     from corpus.records import RawArticle
-    from newslab.assets import asset_dir, fetch, load_manifest
 
     names = ["seed", "wikinews_en", "globalvoices_en"]
     fetch(names)

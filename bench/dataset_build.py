@@ -34,7 +34,7 @@ def synthetic(size: int, seed: int = 0):  # type: ignore[no-untyped-def]
     import numpy as np
     import pandas as pd
 
-    from newslab.schema import load_schema
+    from core.schema import load_schema
 
     codes = load_schema().task("event_type").codes
     rng = np.random.default_rng(seed)
@@ -90,11 +90,11 @@ def child(size: int, workdir: Path, n_boot: int) -> None:
     """Runs in a fresh process: one build, figures as JSON."""
     from annotation.agreement import agreement
     from annotation.gold import GoldConfig, gold_labels
+    from core.schema import load_schema
     from dataset.annotated import AnnotatedPart, items_from_gold
     from dataset.build import Part, publish
     from dataset.config import DatasetConfig
     from dataset.splits import SplitConfig
-    from newslab.schema import load_schema
 
     schema = load_schema()
     times: dict[str, float] = {}

@@ -98,9 +98,9 @@ DATASETS = {
 
 
 def run(dataset: str, family: str) -> dict:
+    from core.schema import load_schema
     from dataset.build import dataset_path, load
     from eval.evaluate import compute_metrics
-    from newslab.schema import load_schema
     from training.config import ModelConfig
     from training.models import build_model, input_columns
     from training.train import fit_model, predict_codes, split_gold, split_inputs, training_lang

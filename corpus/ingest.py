@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import NewslabError
+from core.settings import Settings, get_settings
 from corpus.dedup import DedupParams, band_hashes, signatures
 from corpus.language import detect_language
 from corpus.normalize import article_id, content_key, normalize_text, normalize_title, word_count
@@ -22,8 +24,6 @@ from corpus.readers import ReaderOptions, read_path
 from corpus.records import Article, RawArticle, Reject
 from corpus.sentences import sentence_starts
 from corpus.store import KeyIndex, Store
-from newslab.errors import NewslabError
-from newslab.settings import Settings, get_settings
 
 MIN_WORDS = 1
 
@@ -185,7 +185,7 @@ def asset_inputs(
 ) -> tuple[list[Path], dict[str, ReaderOptions]]:
     """Fetch (checksum-verified) the named corpus assets: their files, and reader options giving each
     file its asset's licence."""
-    from newslab.assets import asset_dir, fetch, load_manifest
+    from core.assets import asset_dir, fetch, load_manifest
 
     settings = settings or get_settings()
     fetch(list(names), settings)

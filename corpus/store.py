@@ -30,10 +30,10 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from core.errors import NewslabError
+from core.files import atomic_write
 from corpus.dedup import DedupParams, cluster
 from corpus.records import Article, Reject
-from newslab.errors import NewslabError
-from newslab.files import atomic_write
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"

@@ -19,14 +19,14 @@ import pyarrow.compute as pc
 
 from annotation.agreement import AgreementReport, agreement, submitted
 from annotation.gold import GoldConfig, GoldItem, GoldResult, gold_labels
-from annotation.push import text_hash
+from annotation.tables import read_annotations
+from core.errors import NewslabError
+from core.hashing import text_hash
+from core.schema import Schema
+from core.settings import Settings
 from corpus.ingest import ensure_articles
 from corpus.store import Store
 from dataset.records import LabeledItem
-from newslab.errors import NewslabError
-from newslab.jsonl import read_jsonl
-from newslab.schema import Schema
-from newslab.settings import Settings
 
 ARTICLE_COLUMNS = [
     "id", "title", "text", "lang", "source", "url", "published", "licence", "attribution", "author",
@@ -39,40 +39,6 @@ class AnnotatedPart:
     items: list[LabeledItem]
     gold: GoldResult
     agreement: AgreementReport | None  #: None with fewer than two annotators
-
-
-def read_annotations(path: Path) -> pd.DataFrame:
-    """The pulled table (``<task>.parquet``) or, where there is none, its committed form
-    (``<task>.jsonl``: submitted annotations only, no text)."""
-    committed = path.with_suffix(".jsonl")
-    if path.is_file():
-        return pd.read_parquet(path)
-    if not committed.is_file():
-        raise NewslabError(
-            f"{path}: no pulled annotations for this task.", "Run `newslab annotate pull` first."
-        )
-    rows = []
-    for line_no, row in read_jsonl(committed, "annotation record"):
-        missing = {"article_id", "annotator", "labels"} - set(row)
-        if missing or not isinstance(row["labels"], list):
-            what = f"missing {', '.join(sorted(missing))}" if missing else "labels is not a list"
-            raise NewslabError(f"{committed}: line {line_no}: not an annotation record ({what}).")
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    defaults = {
-        "kind": "annotation",
-        "target": "",
-        "text_hash": "",
-        "cancelled": False,
-        "ground_truth": False,
-        "updated_at": "",
-        "project": "",
-    }
-    for column, value in defaults.items():
-        if column not in frame:
-            frame[column] = value
-    frame["target"] = frame["target"].fillna("")
-    return frame
 
 
 def check_text_hashes(frame: pd.DataFrame, articles: Mapping[str, dict], task: str) -> None:

@@ -35,6 +35,10 @@ import datasets
 import pyarrow as pa
 from datasets import ClassLabel, Dataset, DatasetDict, DatasetInfo, Features, List, Value, load_from_disk
 
+from core.assets import asset_dir, load_manifest
+from core.errors import NewslabError
+from core.schema import Schema, Task, load_schema
+from core.settings import Settings, get_settings
 from corpus.store import Store
 from dataset.annotated import AnnotatedPart, annotated_parts
 from dataset.card import CardPart, render
@@ -42,10 +46,6 @@ from dataset.config import DatasetConfig, load_dataset_config
 from dataset.importers import get_importer
 from dataset.records import LabeledItem
 from dataset.splits import SPLIT_NAMES, SplitConfig, assign_splits
-from newslab.assets import asset_dir, load_manifest
-from newslab.errors import NewslabError
-from newslab.schema import Schema, Task, load_schema
-from newslab.settings import Settings, get_settings
 
 META_FILE = "newslab.json"
 CARD_FILE = "README.md"

@@ -11,14 +11,14 @@ import yaml
 
 from annotation.agreement import AgreementReport
 from annotation.gold import GoldResult
+from core.schema import Task
 from dataset.config import DatasetConfig
 from dataset.records import LabeledItem
 from dataset.splits import SPLIT_NAMES
-from newslab.schema import Task
 
 ANNOTATION_PROCESS = (
     "Articles were labelled in Label Studio with a labeling config generated from newslab's label "
-    "schema (`newslab/labels.yaml`), following `annotation/guidelines.md`. Items can be double-annotated "
+    "schema (`core/labels.yaml`), following `annotation/guidelines.md`. Items can be double-annotated "
     "in per-annotator projects; low-agreement items go to a review project where an adjudicator decides."
 )
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from annotation.gold import GoldConfig
+from core import metrics
+from core.errors import NewslabError
+from core.settings import get_settings
+from core.yamlio import load_model
 from dataset.splits import SplitConfig
-from newslab.errors import NewslabError
-from newslab.settings import get_settings
-from newslab.yamlio import load_model
 
 
 class PublishedResult(BaseModel):
@@ -56,9 +56,9 @@ class DatasetConfig(BaseModel):
     label_map: dict[str, str] = Field(default_factory=dict)
     #: importer-specific options (e.g. which files make which split)
     options: dict[str, str | int | float | bool | list[str]] = Field(default_factory=dict)
-    #: metrics computed beside the task's usual ones (e.g. fnc_score for FNC-1-style sets)
-    #: f_avg: mean F1 of favor and against (SemEval-2016 / SardiStance stance metric)
-    extra_metrics: tuple[Literal["fnc_score", "f_avg"], ...] = ()
+    #: metrics of the registry (core/metrics) computed beside the defaults; the first one ranks
+    #: the dataset's runs (e.g. fnc_score for FNC-1-style sets, f_avg for SemEval-style stance)
+    extra_metrics: tuple[str, ...] = ()
     published: tuple[PublishedResult, ...] = ()
     published_predictions: tuple[PublishedPredictions, ...] = ()
     #: how to split items that come without splits (None: the importer's own splits)
@@ -86,6 +86,16 @@ class DatasetConfig(BaseModel):
             raise ValueError("an imported dataset needs importer, asset and task")
         return self
 
+    @model_validator(mode="after")
+    def _known_metrics(self) -> DatasetConfig:
+        known = metrics.registry()
+        for where, name in [("extra_metrics", m) for m in self.extra_metrics] + [
+            (f"published ({p.system})", p.metric) for p in self.published
+        ]:
+            if name not in known:
+                raise ValueError(f"{where}: unknown metric {name!r}; known: {', '.join(sorted(known))}")
+        return self
+
     @property
     def from_annotations(self) -> bool:
         return bool(self.configs)
@@ -106,3 +116,9 @@ def load_dataset_config(name_or_path: str) -> DatasetConfig:
             f"{path}: no such dataset config.", f"Known datasets: {', '.join(known) or 'none'}."
         )
     return load_model(path, DatasetConfig)
+
+
+def base_dataset_name(name: str) -> str:
+    """``fnc1_n200`` (a slice) -> ``fnc1``."""
+    stem, sep, tail = name.rpartition("_n")
+    return stem if sep and tail.isdigit() else name

@@ -21,7 +21,7 @@ import numpy as np
 from iterstrat.ml_stratifiers import IterativeStratification
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from newslab.errors import NewslabError
+from core.errors import NewslabError
 
 SPLIT_NAMES = ("train", "validation", "test")
 

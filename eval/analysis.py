@@ -14,10 +14,10 @@ from dataclasses import asdict
 
 import pandas as pd
 
+from core.schema import Task
 from eval.breakdowns import breakdowns, to_frame
 from eval.calibration import probability_columns, reliability_figure, run_reliability
 from eval.errors import analyse, confident_frame
-from newslab.schema import Task
 
 RELIABILITY = "plots/reliability.png"
 CALIBRATION = "eval/calibration.json"

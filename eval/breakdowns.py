@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from eval.metrics import multi_label_metrics, single_label_metrics
+from core import metrics
 
 COLUMNS = ("lang", "source", "target")
 MAX_GROUPS = 50
@@ -29,12 +29,12 @@ class GroupMetrics:
 
 
 def group_metrics(group: pd.DataFrame, codes: list[str], multi_label: bool) -> tuple[float, float]:
-    """(accuracy, macro-F1) of a slice of a predictions frame."""
-    if multi_label:
-        m = multi_label_metrics([list(g) for g in group["gold"]], [list(p) for p in group["pred"]], codes)
-        return m["subset_accuracy"], m["macro_f1"]
-    m = single_label_metrics(list(group["gold"]), list(group["pred"]), codes)
-    return m["accuracy"], m["macro_f1"]
+    """(accuracy, macro-F1) of a slice of a predictions frame (subset accuracy for multi-label tasks)."""
+    roles = metrics.Roles(codes=tuple(codes), multi_label=multi_label, unrelated=(), polar=())
+    accuracy = metrics.get("subset_accuracy" if multi_label else "accuracy")
+    y, p = metrics.encode(list(group["gold"]), roles), metrics.encode(list(group["pred"]), roles)
+    m = metrics.from_encoded(y, p, roles, [accuracy, metrics.get("macro_f1")])
+    return m[accuracy.name], m["macro_f1"]
 
 
 def breakdowns(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from newslab.errors import NewslabError
+from core.errors import NewslabError
 
 N_BINS = 15
 PROBA = "proba_"

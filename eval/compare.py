@@ -11,15 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import f1_score
-from sklearn.preprocessing import MultiLabelBinarizer
 from statsmodels.stats.contingency_tables import mcnemar
 
+from core import metrics, stats, tracking
+from core.errors import NewslabError
+from core.settings import Settings, get_settings
 from eval.evaluate import load_predictions
-from eval.metrics import macro_f1_codes
-from newslab.errors import NewslabError
-from newslab.settings import Settings, get_settings
-from training import tracking
 
 
 @dataclass(frozen=True)
@@ -83,35 +80,29 @@ def _key(value) -> tuple | str:  # type: ignore[no-untyped-def]
     return tuple(sorted(value)) if isinstance(value, list | tuple | np.ndarray) else str(value)
 
 
-def _encode(gold: pd.Series, pred: pd.Series, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(gold.iloc[0], list | tuple | np.ndarray):
-        binarizer = MultiLabelBinarizer(classes=labels)
-        return binarizer.fit_transform([list(g) for g in gold]), binarizer.transform([list(p) for p in pred])
-    index = {label: i for i, label in enumerate(labels)}
-    return np.array([index[g] for g in gold]), np.array([index[p] for p in pred])
+def _roles(gold: pd.Series, labels: list[str]) -> metrics.Roles:
+    multi = isinstance(gold.iloc[0], list | tuple | np.ndarray)
+    return metrics.Roles(codes=tuple(labels), multi_label=multi, unrelated=(), polar=())
 
 
-def _macro_f1(y: np.ndarray, p: np.ndarray) -> float:
-    if y.ndim == 2:  # multi-label: labels present in the gold sample
-        present = y.any(axis=0)
-        return float(f1_score(y[:, present], p[:, present], average="macro", zero_division=0))
-    return macro_f1_codes(y, p, int(max(y.max(), p.max())) + 1)  # one confusion matrix a resample
+def _macro_f1(y: np.ndarray, p: np.ndarray, roles: metrics.Roles) -> float:
+    return metrics.from_encoded(y, p, roles, [metrics.get("macro_f1")])["macro_f1"]
 
 
 def paired_bootstrap(
-    y: np.ndarray, pa: np.ndarray, pb: np.ndarray, n_boot: int = 1000, seed: int = 0
+    y: np.ndarray, pa: np.ndarray, pb: np.ndarray, roles: metrics.Roles, n_boot: int = 1000, seed: int = 0
 ) -> tuple[float, float, float, float]:
     """Macro-F1 difference (A - B) on the items, its 95 % interval and a two-sided p-value,
     resampling items with replacement (both runs judged on the same resampled items)."""
-    diff = _macro_f1(y, pa) - _macro_f1(y, pb)
-    rng = np.random.default_rng(seed)
-    diffs = np.empty(n_boot)
-    for k in range(n_boot):
-        rows = rng.integers(0, len(y), len(y))
-        diffs[k] = _macro_f1(y[rows], pa[rows]) - _macro_f1(y[rows], pb[rows])
-    low, high = np.percentile(diffs, [2.5, 97.5])
-    p = min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean())) if diff != 0 else 1.0
-    return diff, float(low), float(high), float(p)
+    diff = _macro_f1(y, pa, roles) - _macro_f1(y, pb, roles)
+    draws = stats.draws(
+        lambda rows: {"diff": _macro_f1(y[rows], pa[rows], roles) - _macro_f1(y[rows], pb[rows], roles)},
+        len(y),
+        n_boot,
+        seed,
+    )["diff"]
+    low, high = stats.interval(draws)
+    return diff, low, high, stats.two_sided_p(draws, diff)
 
 
 def mcnemar_test(right_a: np.ndarray, right_b: np.ndarray) -> tuple[int, int, float]:
@@ -161,13 +152,13 @@ def paired(
 ) -> Comparison:  # fmt: skip
     """The paired tests of two prediction tables (id, gold, pred) on the same items."""
     merged = align(a, b, *ids)
-    y, pa = _encode(merged["gold_a"], merged["pred_a"], labels)
-    _, pb = _encode(merged["gold_a"], merged["pred_b"], labels)
-    diff, low, high, p_boot = paired_bootstrap(y, pa, pb, n_boot, seed)
+    roles = _roles(merged["gold_a"], labels)
+    y, pa, pb = (metrics.encode(list(merged[c]), roles) for c in ("gold_a", "pred_a", "pred_b"))
+    diff, low, high, p_boot = paired_bootstrap(y, pa, pb, roles, n_boot, seed)
     right_a = (pa == y).all(axis=1) if y.ndim == 2 else pa == y
     right_b = (pb == y).all(axis=1) if y.ndim == 2 else pb == y
     a_only, b_only, p_mc = mcnemar_test(right_a, right_b)
-    f1_a, f1_b = _macro_f1(y, pa), _macro_f1(y, pb)
+    f1_a, f1_b = _macro_f1(y, pa, roles), _macro_f1(y, pb, roles)
     return Comparison(
         ids[0], ids[1], names[0], names[1], len(merged), f1_a, f1_b, diff, low, high, p_boot,
         a_only, b_only, p_mc, verdict(names[0], names[1], diff, low, high, p_boot, p_mc),
@@ -200,9 +191,8 @@ def compare_runs(
 
 def published_predictions(dataset: str, system: str, settings: Settings | None = None) -> pd.DataFrame:
     """A published system's predictions (id, gold, pred) on the dataset's test items, from its asset."""
-    from dataset.config import load_dataset_config
-    from eval.evaluate import base_dataset_name
-    from newslab.assets import asset_dir, fetch
+    from core.assets import asset_dir, fetch
+    from dataset.config import base_dataset_name, load_dataset_config
 
     settings = settings or get_settings()
     config = load_dataset_config(base_dataset_name(dataset))
@@ -220,7 +210,7 @@ def published_predictions(dataset: str, system: str, settings: Settings | None =
         if column and column not in frame.columns:
             raise NewslabError(f"{path}: no column {column!r} (has {', '.join(frame.columns)}).")
 
-    from newslab.schema import load_schema
+    from core.schema import load_schema
 
     codes = set(load_schema(settings.schema_path).task(config.task).codes)
     out = pd.DataFrame({"id": [spec.id_format.format(row=i) for i in range(len(frame))]})

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from dataset.config import load_dataset_config
+from core import metrics, stats, tracking
+from core.errors import NewslabError
+from core.schema import Schema, Task, load_schema
+from core.settings import Settings, get_settings
+from core.tracking import PREDICTIONS
+from dataset.config import base_dataset_name, load_dataset_config
 from eval.analysis import log_analysis
-from eval.metrics import confusion_f1, fnc_score, multi_label_metrics, single_label_metrics
 from eval.plots import confusion_figure, label_confusion
-from newslab.errors import NewslabError
-from newslab.schema import Schema, load_schema
-from newslab.settings import Settings, get_settings
-from training import tracking
-from training.tracking import PREDICTIONS
 
 PREFIX = "test_"
 CONFUSION = "plots/confusion_matrix.png"
@@ -35,52 +33,17 @@ def load_predictions(run_id: str) -> pd.DataFrame:
     return pd.read_parquet(Path(local))
 
 
-def base_dataset_name(name: str) -> str:
-    """``fnc1_n200`` (a slice) -> ``fnc1``."""
-    stem, sep, tail = name.rpartition("_n")
-    return stem if sep and tail.isdigit() else name
+def extra_metrics(dataset: str) -> list[str]:
+    """The metrics a dataset's config asks for beside the defaults (the first one ranks its runs)."""
+    return list(load_dataset_config(base_dataset_name(dataset)).extra_metrics)
 
 
 def compute_metrics(
     predictions: pd.DataFrame, task_name: str, dataset: str, schema: Schema
 ) -> dict[str, float]:
+    """Every metric of the registry that applies, and the per-label figures, of logged predictions."""
     task = schema.task(task_name)
-    gold, pred = list(predictions["gold"]), list(predictions["pred"])
-    if task.multi_label:
-        return multi_label_metrics([list(g) for g in gold], [list(p) for p in pred], task.codes)
-    metrics = single_label_metrics(gold, pred, task.codes)
-    config = load_dataset_config(base_dataset_name(dataset))
-    if "fnc_score" in config.extra_metrics:
-        unrelated = [label.code for label in task.labels if not label.related]
-        if len(unrelated) != 1:
-            raise NewslabError(
-                f"schema: task {task_name!r} needs exactly one label with `related: false` for the FNC score."
-            )
-        metrics["fnc_score"] = fnc_score(gold, pred, unrelated=unrelated[0])
-    if "f_avg" in config.extra_metrics:
-        metrics["f_avg"] = (metrics["f1_favor"] + metrics["f1_against"]) / 2
-    return metrics
-
-
-HEADLINE = ("macro_f1", "micro_f1", "accuracy", "subset_accuracy", "fnc_score", "f_avg")
-
-
-def _single_label_headline(
-    y: np.ndarray, p: np.ndarray, codes: list[str], extra: tuple[str, ...], unrelated: int
-) -> dict:
-    """accuracy, macro-F1 (classes present in the gold sample), micro-F1 and the extra metrics of
-    integer-coded labels, from one confusion matrix: the bootstrap's inner loop."""
-    cm, f1 = confusion_f1(y, p, len(codes))
-    tp = np.diag(cm).astype(float)
-    present = cm.sum(axis=1) > 0
-    out = {"accuracy": tp.sum() / len(y), "micro_f1": tp.sum() / len(y), "macro_f1": f1[present].mean()}
-    if "fnc_score" in extra:  # the official weights: 0.25 related/unrelated right, 0.75 more for the stance
-        related_y, related_p = y != unrelated, p != unrelated
-        score = 0.25 * (related_y == related_p).sum() + 0.75 * (related_y & (y == p)).sum()
-        out["fnc_score"] = score / (related_y.sum() + 0.25 * (~related_y).sum())
-    if "f_avg" in extra:
-        out["f_avg"] = (f1[codes.index("favor")] + f1[codes.index("against")]) / 2
-    return out
+    return metrics.compute(list(predictions["gold"]), list(predictions["pred"]), task, extra_metrics(dataset))
 
 
 def bootstrap_intervals(
@@ -92,27 +55,13 @@ def bootstrap_intervals(
     seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
     """95 % percentile intervals of the headline metrics, resampling test items with replacement."""
-    rng = np.random.default_rng(seed)
     task = schema.task(task_name)
-    draws: dict[str, list[float]] = {}
-    if task.multi_label:
-        for _ in range(n_boot):
-            sample = predictions.iloc[rng.integers(0, len(predictions), len(predictions))]
-            for name, value in compute_metrics(sample, task_name, dataset, schema).items():
-                if name in HEADLINE:
-                    draws.setdefault(name, []).append(value)
-    else:
-        codes = task.codes
-        index = {code: i for i, code in enumerate(codes)}
-        y = np.array([index[g] for g in predictions["gold"]])
-        p = np.array([index[x] for x in predictions["pred"]])
-        extra = load_dataset_config(base_dataset_name(dataset)).extra_metrics
-        unrelated = next((index[lab.code] for lab in task.labels if not lab.related), -1)
-        for _ in range(n_boot):
-            rows = rng.integers(0, len(y), len(y))
-            for name, value in _single_label_headline(y[rows], p[rows], codes, extra, unrelated).items():
-                draws.setdefault(name, []).append(value)
-    return {name: tuple(np.percentile(values, [2.5, 97.5]).tolist()) for name, values in draws.items()}
+    roles = metrics.Roles.of(task)
+    chosen = metrics.selected(task, extra_metrics(dataset))
+    y, p = metrics.encode(list(predictions["gold"]), roles), metrics.encode(list(predictions["pred"]), roles)
+    return stats.intervals(
+        lambda rows: metrics.from_encoded(y[rows], p[rows], roles, chosen), len(y), n_boot, seed
+    )
 
 
 def evaluate_run(
@@ -142,12 +91,12 @@ def evaluate_run(
         raise NewslabError(f"run {run_id}: not a newslab training run (no newslab.task tag).")
     predictions = load_predictions(run_id)
     task_name, dataset = tags["newslab.task"], tags["newslab.dataset"]
-    metrics = compute_metrics(predictions, task_name, dataset, schema)
+    scores = compute_metrics(predictions, task_name, dataset, schema)
     import time
 
     now = int(time.time() * 1000)
     intervals = bootstrap_intervals(predictions, task_name, dataset, schema, n_boot) if n_boot else {}
-    logged = dict(metrics)
+    logged = dict(scores)
     for name, (low, high) in intervals.items():
         logged[f"{name}_ci_low"], logged[f"{name}_ci_high"] = low, high
     client.log_batch(run_id, metrics=[Metric(PREFIX + k, v, now, 0) for k, v in logged.items()])
@@ -161,22 +110,24 @@ def evaluate_run(
     plt.close(figure)
     analysed = log_analysis(client, run_id, predictions, task, title)
     client.log_batch(run_id, metrics=[Metric(PREFIX + k, v, now, 0) for k, v in analysed.items()])
-    metrics.update(analysed)
+    scores.update(analysed)
     if run.data.params.get("dataset.limit") in (None, "None", ""):  # slices do not compete
-        register_if_best(client, run, task_name, dataset, metrics)
-    return metrics
+        register_if_best(
+            client, run, task_name, dataset, scores, primary_metric(schema.task(task_name), dataset)
+        )
+    return scores
 
 
-def primary_metric(metrics: dict[str, float]) -> str:
+def primary_metric(task: Task, dataset: str) -> str:
     """The figure runs of one task and dataset are ranked by: the benchmark's own, else macro-F1."""
-    return next(m for m in ("fnc_score", "f_avg", "macro_f1") if m in metrics)
+    return metrics.primary(task, extra_metrics(dataset))
 
 
 def registered_name(task: str, dataset: str) -> str:
     return f"newslab-{task}-{dataset}"
 
 
-def register_if_best(client, run, task: str, dataset: str, metrics: dict[str, float]) -> bool:  # type: ignore[no-untyped-def]
+def register_if_best(client, run, task: str, dataset: str, scores: dict[str, float], metric: str) -> bool:  # type: ignore[no-untyped-def]
     """Register the run's model and move the ``champion`` alias to it when it beats the champion."""
     from mlflow.exceptions import MlflowException
 
@@ -184,17 +135,16 @@ def register_if_best(client, run, task: str, dataset: str, metrics: dict[str, fl
     if not outputs:
         return False
     name = registered_name(task, dataset)
-    metric = primary_metric(metrics)
     try:
         champion = client.get_model_version_by_alias(name, CHAMPION)
         best = float(champion.tags.get(PREFIX + metric, "-inf"))
     except MlflowException:
         best = float("-inf")
-    if metrics[metric] <= best:
+    if scores[metric] <= best:
         return False
     import mlflow
 
     version = mlflow.register_model(f"models:/{outputs[0].model_id}", name)
     client.set_registered_model_alias(name, CHAMPION, version.version)
-    client.set_model_version_tag(name, version.version, f"{PREFIX}{metric}", str(metrics[metric]))
+    client.set_model_version_tag(name, version.version, f"{PREFIX}{metric}", str(scores[metric]))
     return True

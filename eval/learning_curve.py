@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core import tracking
+from core.errors import NewslabError
+from core.schema import Schema, load_schema
+from core.settings import Settings, get_settings
 from dataset.build import dataset_path, load
 from eval.evaluate import compute_metrics, primary_metric
-from newslab.errors import NewslabError
-from newslab.schema import Schema, load_schema
-from newslab.settings import Settings, get_settings
-from training import tracking
 from training.config import load_experiment
 from training.models import build_model, input_columns
 from training.train import check_dataset, fit_model, predict_codes, split_gold, split_inputs, training_lang
@@ -142,7 +142,7 @@ def learning_curve(
         points.append(point)
         if on_point:
             on_point(point)
-    metric = primary_metric(points[-1].metrics)
+    metric = primary_metric(task, meta["name"])
     curve = LearningCurve(config.name, meta["name"], metric, points)
     return _log(curve, config.task, path, settings) if log else curve
 

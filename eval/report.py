@@ -25,16 +25,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
+from core import tracking
+from core.errors import NewslabError
+from core.files import atomic_write
+from core.schema import Schema, load_schema
+from core.settings import Settings, get_settings
 from eval.analysis import BREAKDOWNS, ERRORS, RELIABILITY
 from eval.breakdowns import GroupMetrics, from_frame
 from eval.errors import ErrorAnalysis
 from eval.evaluate import CONFUSION
 from eval.results import ResultRow, latest_runs, with_published
-from newslab.errors import NewslabError
-from newslab.files import atomic_write
-from newslab.schema import Schema, load_schema
-from newslab.settings import Settings, get_settings
-from training import tracking
 
 EXPERIMENT = "newslab-reports"
 RUN_NAME = "report"

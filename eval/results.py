@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from rich.table import Table
 
-from dataset.config import load_dataset_config
-from eval.evaluate import PREFIX, base_dataset_name
-from newslab.settings import Settings, get_settings
-from training import tracking
+from core import tracking
+from core.settings import Settings, get_settings
+from dataset.config import base_dataset_name, load_dataset_config
+from eval.evaluate import PREFIX
 
 COLUMNS = ("macro_f1", "accuracy", "fnc_score", "f_avg")
 

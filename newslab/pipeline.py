@@ -7,15 +7,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.assets import fetch
+from core.console import err_console
+from core.schema import load_schema
+from core.settings import Settings, get_settings
+from core.yamlio import load_model
 from dataset.build import BuiltDataset, build
 from dataset.config import load_dataset_config
 from eval.evaluate import evaluate_run
 from eval.results import ResultRow, latest_runs, with_published
-from newslab.assets import fetch
-from newslab.console import err_console
-from newslab.schema import load_schema
-from newslab.settings import Settings, get_settings
-from newslab.yamlio import load_model
 from training.config import load_experiment
 from training.train import TrainResult, train
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from newslab.settings import PROJECT_DIR, Settings, get_settings
+from core.settings import PROJECT_DIR, Settings, get_settings
 
 SHARED = PROJECT_DIR.parent / "shared"
 

@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from newslab.errors import NewslabError
-from newslab.settings import get_settings
-from newslab.yamlio import load_model, read_yaml
+from core.errors import NewslabError
+from core.settings import get_settings
+from core.yamlio import load_model, read_yaml
 
 
 class _Strict(BaseModel):
@@ -35,7 +35,7 @@ class TfidfLinearParams(_Strict):
     tune_thresholds: bool = True
     #: single-label only: per-class biases added to the log-probabilities, tuned on out-of-fold
     #: predictions of the training data to maximise this metric (rare classes gain recall)
-    tune_bias: Literal["macro_f1", "f_avg", "fnc_score"] | None = None
+    tune_bias: str | None = None
     #: add MiniLM sentence embeddings of the text (tfidf_lr), or the embedding similarity of
     #: target and text (tfidf_pair_lr); optional extra: `make embeddings`; English
     embeddings: bool = False
@@ -77,7 +77,7 @@ class GbdtParams(_Strict):
     l2_regularization: float = Field(0.0, ge=0)
     class_weight: Literal["balanced"] | None = None
     #: single-label only: per-class biases tuned on out-of-fold predictions (see TfidfLinearParams)
-    tune_bias: Literal["macro_f1", "f_avg", "fnc_score"] | None = None
+    tune_bias: str | None = None
     tune_thresholds: bool = True  #: multi-label only
     #: add the MiniLM embedding similarity of target and text (gbdt_pair; optional extra)
     embeddings: bool = False

@@ -219,26 +219,18 @@ class TunedThresholdOneVsRest(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
 
 
-def _objective(metric: str, y: np.ndarray, pred: np.ndarray, classes: list[str]) -> float:
-    """macro_f1, f_avg (mean F1 of favor and against) or fnc_score of integer-coded labels."""
-    k = len(classes)
-    cm = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
-    tp = np.diag(cm).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.nan_to_num(2 * tp / (cm.sum(axis=0) + cm.sum(axis=1)))
-    if metric == "f_avg":
-        return float((f1[classes.index("favor")] + f1[classes.index("against")]) / 2)
-    if metric == "fnc_score":
-        u = classes.index("unrelated")
-        related_y, related_p = y != u, pred != u
-        score = 0.25 * (related_y == related_p).sum() + 0.75 * (related_y & (y == pred)).sum()
-        return float(score / (related_y.sum() + 0.25 * (~related_y).sum()))
-    return float(f1[cm.sum(axis=1) > 0].mean())
+def _objective(metric: str, y: np.ndarray, pred: np.ndarray, roles) -> float:  # type: ignore[no-untyped-def]
+    """A registry metric of integer-coded labels, from their confusion matrix."""
+    from core import metrics  # at fit time only: a logged model predicts without newslab installed
+
+    return float(metrics.get(metric).confusion(metrics.confusion(y, pred, len(roles.codes)), roles))
 
 
 class TunedBiasClassifier(ClassifierMixin, BaseEstimator):
     """A single-label classifier whose decision adds one bias per class to the log-probabilities,
-    tuned to maximise ``metric`` (macro_f1, f_avg or fnc_score) on out-of-fold probabilities.
+    tuned to maximise ``metric`` (a single-label metric of ``core.metrics``: macro_f1, f_avg,
+    fnc_score, ...) on out-of-fold probabilities. ``unrelated`` and ``polar`` name the labels the
+    schema flags ``related: false`` and ``polar: true``, for the metrics that read them.
 
     Argmax of calibrated probabilities maximises accuracy; benchmarks score macro-F1
     or F_avg, which reward recall of rare classes (FNC-1's *disagree*, 2 % of pairs).
@@ -247,11 +239,21 @@ class TunedBiasClassifier(ClassifierMixin, BaseEstimator):
     one side). ``predict_proba`` returns the estimator's own probabilities.
     """
 
-    def __init__(self, estimator, metric: str = "macro_f1", cv: int = 3, random_state: int = 0) -> None:  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self,
+        estimator,
+        metric: str = "macro_f1",
+        cv: int = 3,
+        random_state: int = 0,
+        unrelated: tuple[str, ...] = (),
+        polar: tuple[str, ...] = (),
+    ) -> None:
         self.estimator = estimator
         self.metric = metric
         self.cv = cv
         self.random_state = random_state
+        self.unrelated = unrelated
+        self.polar = polar
 
     def fit(self, X, y, groups=None):  # type: ignore[no-untyped-def]
         from sklearn.model_selection import GroupKFold, StratifiedKFold
@@ -274,8 +276,16 @@ class TunedBiasClassifier(ClassifierMixin, BaseEstimator):
                 X[held_rows]
             )
         logp = np.log(np.clip(oof, 1e-9, 1.0))
+        from core.metrics import Roles
+
         classes = [str(c) for c in self.classes_]
-        best = _objective(self.metric, codes, logp.argmax(axis=1), classes)
+        roles = Roles(
+            codes=tuple(classes),
+            multi_label=False,
+            unrelated=tuple(i for i, c in enumerate(classes) if c in self.unrelated),
+            polar=tuple(i for i, c in enumerate(classes) if c in self.polar),
+        )
+        best = _objective(self.metric, codes, logp.argmax(axis=1), roles)
         grid = np.linspace(-3.0, 3.0, 61)
         reference = int(np.bincount(codes).argmax())  # the most frequent class keeps bias 0
         for _ in range(3):  # coordinate ascent
@@ -284,7 +294,7 @@ class TunedBiasClassifier(ClassifierMixin, BaseEstimator):
                 for value in grid:
                     trial = self.biases_.copy()
                     trial[j] = value
-                    score = _objective(self.metric, codes, (logp + trial).argmax(axis=1), classes)
+                    score = _objective(self.metric, codes, (logp + trial).argmax(axis=1), roles)
                     if score > best + 1e-9:
                         best, self.biases_, changed = score, trial, True
             if not changed:

@@ -18,8 +18,9 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
-from newslab.errors import NewslabError
-from newslab.schema import Task
+from core import metrics
+from core.errors import NewslabError
+from core.schema import Task
 from training.config import GbdtParams, ModelConfig, TfidfLinearParams
 from training.features import (
     AuthorOneHot,
@@ -82,7 +83,7 @@ def _gbdt(model: ModelConfig, task: Task, seed: int) -> Pipeline:
     if task.multi_label:
         classifier = TunedThresholdOneVsRest(trees, cv=3 if p.tune_thresholds else 0, random_state=seed)
     elif p.tune_bias:
-        classifier = TunedBiasClassifier(trees, metric=p.tune_bias, cv=3, random_state=seed)
+        classifier = _tuned_bias(trees, p.tune_bias, task, seed)
     return Pipeline([("features", ColumnTransformer(columns)), ("classifier", classifier)])
 
 
@@ -117,10 +118,6 @@ def _text_features(p: TfidfLinearParams) -> FeatureUnion | DedupTfidfVectorizer:
     return FeatureUnion([("word", word), ("char", char)])
 
 
-#: the labels each tune_bias metric reads
-BIAS_METRIC_LABELS = {"macro_f1": [], "f_avg": ["favor", "against"], "fnc_score": ["unrelated"]}
-
-
 def check_model(model: ModelConfig, task: Task) -> None:
     """What the schema task or the model type makes impossible, refused before anything trains."""
     p = model.params
@@ -136,9 +133,19 @@ def check_model(model: ModelConfig, task: Task) -> None:
             "model: tune_bias is for single-label tasks; multi-label models tune a threshold per label "
             "(tune_thresholds)."
         )
-    missing = set(BIAS_METRIC_LABELS[tune_bias]) - set(task.codes)
-    if missing:
-        raise NewslabError(f"model: tune_bias {tune_bias} needs the labels {', '.join(sorted(missing))}.")
+    metrics.check([tune_bias], task, "model.params.tune_bias")
+
+
+def _tuned_bias(estimator, metric: str, task: Task, seed: int) -> TunedBiasClassifier:  # type: ignore[no-untyped-def]
+    """Per-class biases tuned for ``metric``; the labels it reads are the schema's flagged ones."""
+    return TunedBiasClassifier(
+        estimator,
+        metric=metric,
+        cv=3,
+        random_state=seed,
+        unrelated=tuple(label.code for label in task.labels if not label.related),
+        polar=tuple(label.code for label in task.labels if label.polar),
+    )
 
 
 def build_model(
@@ -177,7 +184,7 @@ def build_model(
     if task.multi_label:  # rare labels are common here: calibration folds would lack positives
         classifier = TunedThresholdOneVsRest(classifier, cv=3 if p.tune_thresholds else 0, random_state=seed)
     elif p.tune_bias:
-        classifier = TunedBiasClassifier(classifier, metric=p.tune_bias, cv=3, random_state=seed)
+        classifier = _tuned_bias(classifier, p.tune_bias, task, seed)
     steps: list = [("features", ColumnTransformer(columns)), ("classifier", classifier)]
     if p.author:  # the author is optional at prediction time: without one the text decides
         steps.insert(0, ("inputs", DefaultColumns({AUTHOR_COLUMN: ""})))

@@ -8,8 +8,8 @@ the eval stage computes. Every trial is a nested MLflow run under one sweep run.
 The study lives in an Optuna storage (``sweep.storage``, ``NEWSLAB_OPTUNA_STORAGE``,
 default ``data/optuna.db``): several machines pointed at one database share one
 sweep. The best parameters are then trained on the whole training split as a
-normal run (nested too), evaluated on the test split and ranked for the champion
-alias like any run.
+normal run (nested too); the caller evaluates it like any run (the eval stage sits above
+training).
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from dataclasses import dataclass
 import pandas as pd
 from sklearn.model_selection import GroupKFold
 
+from core import metrics, tracking
+from core.errors import NewslabError
+from core.schema import Schema, Task, load_schema
+from core.settings import Settings, get_settings
 from dataset.build import dataset_path, load
-from eval.evaluate import HEADLINE, compute_metrics, evaluate_run
-from newslab.errors import NewslabError
-from newslab.schema import Schema, Task, load_schema
-from newslab.settings import Settings, get_settings
-from training import tracking
 from training.config import ExperimentConfig, SearchRange, load_experiment
 from training.models import build_model, input_columns
 from training.train import (
@@ -50,7 +49,6 @@ class SweepResult:
     trials: int
     sweep_run_id: str
     final: TrainResult
-    test_metrics: dict[str, float]
 
 
 def storage_url(config: ExperimentConfig, settings: Settings) -> str:
@@ -106,13 +104,11 @@ def cv_score(
             for i, p in zip(held_rows, held, strict=True):
                 pred[i] = p
         gold = train_y
-    metrics = compute_metrics(pd.DataFrame({"gold": gold, "pred": pred}), task_name, dataset, schema)
-    metric = config.sweep.metric if config.sweep else "macro_f1"
-    if metric not in metrics:
-        raise NewslabError(
-            f"sweep.metric {metric!r} is not computed for {dataset} ({', '.join(sorted(metrics))})."
-        )
-    return metrics[metric]
+    metric = metrics.get(config.sweep.metric if config.sweep else "macro_f1")
+    roles = metrics.Roles.of(task)
+    return metrics.from_encoded(metrics.encode(gold, roles), metrics.encode(pred, roles), roles, [metric])[
+        metric.name
+    ]
 
 
 def sweep(
@@ -144,15 +140,8 @@ def sweep(
     train_x, train_y = split_inputs(ds["train"], columns), split_gold(ds["train"], task)
     groups = list(ds["train"]["article_id"])
     lang = training_lang(ds["train"])
-    # a misspelt metric is refused here, before any trial runs
-    known = compute_metrics(
-        pd.DataFrame({"gold": train_y, "pred": train_y}), config.task, meta["name"], schema
-    )
-    if config.sweep.metric not in known:
-        raise NewslabError(
-            f"sweep.metric {config.sweep.metric!r} is not computed for {meta['name']} "
-            f"(it computes {', '.join(m for m in HEADLINE if m in known)})."
-        )
+    # a misspelt metric, or one the task cannot have, is refused here, before any trial runs
+    metrics.check([config.sweep.metric], task, f"experiment {config.name}: sweep.metric")
     valid = (
         (split_inputs(ds["validation"], columns), split_gold(ds["validation"], task))
         if "validation" in ds
@@ -199,7 +188,6 @@ def sweep(
     final = train(
         experiment, dataset, settings, schema, params=study.best_params, parent_run_id=parent.info.run_id
     )
-    test_metrics = evaluate_run(final.run_id, settings, schema)
     return SweepResult(
         study_name,
         storage,
@@ -208,5 +196,4 @@ def sweep(
         len(study.trials),
         parent.info.run_id,
         final,
-        test_metrics,
     )

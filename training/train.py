@@ -22,14 +22,15 @@ import pandas as pd
 from datasets import Dataset, DatasetDict
 from sklearn.preprocessing import MultiLabelBinarizer
 
+from core import tracking
+from core.errors import NewslabError
+from core.schema import Schema, Task, load_schema
+from core.settings import Settings, get_settings
+from core.tracking import PREDICTIONS
 from dataset.build import dataset_path, load
-from newslab.errors import NewslabError
-from newslab.schema import Schema, Task, load_schema
-from newslab.settings import Settings, get_settings
-from training import features, tracking
+from training import features
 from training.config import ExperimentConfig, load_experiment
 from training.models import AUTHOR_COLUMN, build_model, fit_params, input_columns
-from training.tracking import PREDICTIONS
 
 #: test-item columns copied beside the predictions, and the length of the text snippet kept
 CONTEXT = ("article_id", "target", "lang", "source", "author")

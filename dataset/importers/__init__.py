@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from core.errors import NewslabError
 from dataset.config import DatasetConfig
 from dataset.importers import cameo, conref, fnc1, plover
 from dataset.records import LabeledItem
-from newslab.errors import NewslabError
 
 Importer = Callable[[Path, DatasetConfig], Iterable[LabeledItem]]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from core.errors import NewslabError
 from dataset.config import DatasetConfig
 from dataset.records import LabeledItem
-from newslab.errors import NewslabError
 
 SPLITS = ("train", "test")
 

@@ -16,9 +16,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from core.errors import NewslabError
 from dataset.config import DatasetConfig
 from dataset.records import LabeledItem
-from newslab.errors import NewslabError
 
 FILE = "referendum_it.csv"
 SPLITS = {"Training": "train", "Test": "test"}

@@ -10,9 +10,9 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
+from core.errors import NewslabError
 from dataset.config import DatasetConfig
 from dataset.records import LabeledItem
-from newslab.errors import NewslabError
 
 SPLITS = {"train": "train", "test": "competition_test"}
 

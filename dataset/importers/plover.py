@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from core.errors import NewslabError
 from dataset.config import DatasetConfig
 from dataset.records import LabeledItem
-from newslab.errors import NewslabError
 
 FILE = "PLOVER_GSR_CAMEO.txt"
 TRAILING_COMMA = re.compile(r",(\s*[}\]])")

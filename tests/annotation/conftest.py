@@ -11,7 +11,7 @@ import pytest
 
 from annotation import server
 from annotation.client import Connection, connect
-from newslab.settings import Settings
+from core.settings import Settings
 
 
 def free_port() -> int:

@@ -24,8 +24,8 @@ from annotation.agreement import (
     percent_agreement,
     reliability,
 )
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
+from core.errors import NewslabError
+from core.schema import load_schema
 
 SCHEMA = load_schema()
 

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from annotation.gold import GoldConfig, gold_labels
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
+from core.errors import NewslabError
+from core.schema import load_schema
 
 SCHEMA = load_schema()
 

@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from annotation.label_config import label_config
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
+from core.errors import NewslabError
+from core.schema import load_schema
 
 SCHEMA = load_schema()
 

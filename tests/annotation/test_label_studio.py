@@ -15,9 +15,9 @@ from annotation.projects import find_projects, setup
 from annotation.pull import pull
 from annotation.push import ArticleRow, existing_tasks, make_tasks, push
 from annotation.users import ensure_annotators
-from newslab.errors import NewslabError
-from newslab.schema import DEFAULT_SCHEMA_PATH, Schema, load_schema
-from newslab.settings import Settings
+from core.errors import NewslabError
+from core.schema import DEFAULT_SCHEMA_PATH, Schema, load_schema
+from core.settings import Settings
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 SCHEMA = load_schema()

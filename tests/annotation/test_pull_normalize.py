@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from annotation.pull import normalize, read_snapshot, to_frame
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
+from core.errors import NewslabError
+from core.schema import load_schema
 
 SCHEMA = load_schema()
 

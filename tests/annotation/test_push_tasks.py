@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from annotation.push import ArticleRow, load_predictions, make_tasks, task_key
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
+from core.errors import NewslabError
+from core.schema import load_schema
 
 SCHEMA = load_schema()
 SEED = ArticleRow("a1", "La Russia e l'Iran", "La Russia compra missili dall'Iran. Kiev protesta.", "it")

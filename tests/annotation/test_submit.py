@@ -15,8 +15,8 @@ from annotation.pull import pull
 from annotation.push import ArticleRow, make_tasks, push
 from annotation.submit import LabelRecord, read_labels, submit
 from annotation.users import annotator_connection, ensure_annotators
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
+from core.errors import NewslabError
+from core.schema import load_schema
 
 SCHEMA = load_schema()
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import NewslabError
+from core.settings import Settings
 from corpus import ingest as ingest_mod
 from corpus.ingest import ingest
 from corpus.readers import ReaderOptions
 from corpus.stats import corpus_stats, length_histogram
 from corpus.store import Store
-from newslab.errors import NewslabError
-from newslab.settings import Settings
 from tests.conftest import run_cli
 
 WORDS = [f"parola{i}" for i in range(3000)]

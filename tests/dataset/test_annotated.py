@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 
+from core.errors import NewslabError
+from core.schema import load_schema
+from core.settings import Settings
 from corpus.ingest import ingest
 from corpus.store import Store
 from dataset.build import build, load
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
-from newslab.settings import Settings
 
 SCHEMA = load_schema()
 WORDS = [

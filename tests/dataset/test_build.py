@@ -5,6 +5,9 @@ from pathlib import Path
 import pytest
 from datasets import ClassLabel, List
 
+from core.errors import NewslabError
+from core.schema import load_schema
+from core.settings import Settings
 from dataset import build as build_mod
 from dataset.build import (
     build,
@@ -17,9 +20,6 @@ from dataset.build import (
 )
 from dataset.config import load_dataset_config
 from dataset.records import LabeledItem
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
-from newslab.settings import Settings
 
 SCHEMA = load_schema()
 
@@ -79,7 +79,7 @@ def test_fingerprint_changes_only_with_content() -> None:
 def test_build_real_cameo_is_idempotent_and_atomic(
     settings: Settings, shared: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from newslab.assets import fetch
+    from core.assets import fetch
 
     fetch(["cameo_pentacode"])
     first = build("cameo_pentacode")
@@ -135,7 +135,7 @@ def test_a_build_killed_midway_leaves_the_previous_version_loadable(
         "label_map: {FIGHT: ASSAULT}\noptions: {skip_events: [DOCUMENT]}\n"
         "splits: {fractions: {train: 0.5, test: 0.5}, seed: 1}\n"
     )
-    from newslab.assets import asset_dir
+    from core.assets import asset_dir
 
     folder = asset_dir("plover_gsr", settings)
     folder.mkdir(parents=True)

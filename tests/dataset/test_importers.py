@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import NewslabError
 from dataset.config import load_dataset_config
 from dataset.importers import cameo, fnc1, get_importer
-from newslab.errors import NewslabError
 
 
 def _fnc_files(d: Path, stances_extra: str = "") -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from dataset.annotated import read_annotations
+from annotation.tables import read_annotations
+from core.errors import NewslabError
+from core.settings import PROJECT_DIR, Settings
 from dataset.build import build, load
-from newslab.errors import NewslabError
-from newslab.settings import PROJECT_DIR, Settings
 
 PILOT = PROJECT_DIR / "annotation" / "pilot"
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from core.errors import NewslabError
 from dataset.splits import SplitConfig, assign_splits
-from newslab.errors import NewslabError
 
 LABELS = ["AGREE", "ASSAULT", "PROTEST", "AID"]
 

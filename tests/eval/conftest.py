@@ -10,8 +10,8 @@ PAIR = (("lr", "{classifier: lr, C: 10.0}"), ("cnb", "{classifier: cnb}"))
 
 def train_conref_pair(root: Path) -> list[str]:
     """Build conref_ita and train the two configs of PAIR on it: their MLflow run ids."""
+    from core.assets import fetch
     from dataset.build import build
-    from newslab.assets import fetch
     from training.train import train
 
     fetch(["conref_stance_ita"])

@@ -7,8 +7,8 @@ import io
 import pandas as pd
 import pytest
 
+from core.schema import load_schema
 from eval.analysis import BREAKDOWNS, CALIBRATION, CONFIDENT, ERRORS, RELIABILITY, log_analysis
-from newslab.schema import load_schema
 
 
 class RecordingClient:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import NewslabError
 from eval.calibration import (
     N_BINS,
     decisions,
@@ -15,7 +16,6 @@ from eval.calibration import (
     reliability_figure,
     run_reliability,
 )
-from newslab.errors import NewslabError
 
 
 def test_ece_hand_computed() -> None:

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import metrics
+from core.assets import fetch
+from core.errors import NewslabError
+from core.settings import Settings
 from dataset.build import build
 from eval.compare import align, compare_runs, mcnemar_test, paired_bootstrap
-from newslab.assets import fetch
-from newslab.errors import NewslabError
-from newslab.settings import Settings
 from tests.eval.conftest import train_conref_pair
 from training.train import train
 
@@ -29,10 +30,11 @@ def test_mcnemar_hand_cases() -> None:
 def test_paired_bootstrap_of_identical_and_better_predictions() -> None:
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 300)
-    diff, low, high, p = paired_bootstrap(y, y.copy(), y.copy(), n_boot=200)
+    roles = metrics.Roles(codes=("a", "b", "c"), multi_label=False, unrelated=(), polar=())
+    diff, low, high, p = paired_bootstrap(y, y.copy(), y.copy(), roles, n_boot=200)
     assert (diff, low, high, p) == (0.0, 0.0, 0.0, 1.0)
     noisy = np.where(rng.random(300) < 0.4, (y + 1) % 3, y)
-    diff, low, high, p = paired_bootstrap(y, y.copy(), noisy, n_boot=300)
+    diff, low, high, p = paired_bootstrap(y, y.copy(), noisy, roles, n_boot=300)
     assert diff > 0.3 and low > 0 and p < 0.01
 
 

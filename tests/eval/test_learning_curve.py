@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.assets import fetch
+from core.errors import NewslabError
+from core.settings import Settings
 from dataset.build import build
 from eval.learning_curve import CurvePoint, LearningCurve, learning_curve, subset_rows
-from newslab.assets import fetch
-from newslab.errors import NewslabError
-from newslab.settings import Settings
 
 
 def test_subsets_take_whole_groups_about_the_fraction_and_are_seeded() -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core import metrics
+from core.errors import NewslabError
+from core.schema import load_schema
+from core.settings import Settings
 from eval.compare import compare_with_published, published_predictions
-from eval.metrics import fnc_score, single_label_metrics
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
-from newslab.settings import Settings
 
-CODES = load_schema().task("stance").codes
+STANCE = load_schema().task("stance")
 # the FNC-1 leaderboard (official scorer) and the macro-F1 of Hanselowski et al. (2018)
 LEADERBOARD = {
     "Talos (FNC-1 1st)": (0.8202, 0.576),
@@ -29,8 +29,8 @@ def test_released_predictions_give_the_leaderboard_figures(
 ) -> None:
     frame = published_predictions("fnc1", system)
     assert len(frame) == 25413 and frame["id"].iloc[0] == "fnc1-test-00000"
-    score = fnc_score(frame["gold"], frame["pred"], unrelated="unrelated")
-    macro = single_label_metrics(list(frame["gold"]), list(frame["pred"]), CODES)["macro_f1"]
+    figures = metrics.compute(list(frame["gold"]), list(frame["pred"]), STANCE, ["fnc_score"])
+    score, macro = figures["fnc_score"], figures["macro_f1"]
     # macro-F1 as Hanselowski et al. recomputed it; the FNC score of the released predictions on the
     # released test labels is near the leaderboard's but not equal to it (Talos 82.01 vs 82.02 %,
     # Athene 82.68 vs 81.97 %, UCL 82.14 vs 81.72 %): the leaderboard is not reproducible exactly
@@ -47,7 +47,7 @@ def _log_run(predictions: pd.DataFrame, root: Path) -> str:
     """A run as `newslab train` logs one (tags, labels, test predictions), without the training."""
     import mlflow
 
-    from training import tracking
+    from core import tracking
 
     tracking.connect()
     mlflow.set_experiment("stance-fnc1")
@@ -55,7 +55,7 @@ def _log_run(predictions: pd.DataFrame, root: Path) -> str:
     path = root / "test.parquet"
     predictions.to_parquet(path, index=False)
     with mlflow.start_run(tags=tags) as run:
-        mlflow.log_dict({"task": "stance", "labels": CODES}, "config/labels.json")
+        mlflow.log_dict({"task": "stance", "labels": STANCE.codes}, "config/labels.json")
         mlflow.log_artifact(str(path), artifact_path="predictions")
     return run.info.run_id
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.errors import NewslabError
+from core.settings import Settings
 from eval.breakdowns import GroupMetrics
 from eval.calibration import reliability, reliability_figure
 from eval.errors import ConfidentError, ConfusedPair, ErrorAnalysis, Example
@@ -32,8 +34,6 @@ from eval.report import (
     write_report,
 )
 from eval.results import ResultRow
-from newslab.errors import NewslabError
-from newslab.settings import Settings
 from tests.conftest import run_cli
 from tests.eval.conftest import train_conref_pair
 
@@ -199,7 +199,7 @@ def test_the_page_renders_in_headless_chromium(tmp_path: Path) -> None:
 def real_runs(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, list[str]]]:
     """Two evaluated runs on conref_ita (logistic regression, complement naive Bayes) and a learning
     curve run, in a store of their own, shared by the tests of this module."""
-    from newslab.settings import get_settings
+    from core.settings import get_settings
 
     root = tmp_path_factory.mktemp("report-runs")
     with pytest.MonkeyPatch.context() as mp:

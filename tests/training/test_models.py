@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
+from core.errors import NewslabError
+from core.schema import load_schema
 from training.config import ModelConfig, load_experiment
 from training.features import DedupTfidfVectorizer, PairSimilarity
 from training.models import build_model, input_columns
@@ -185,7 +185,7 @@ def test_tuned_biases_give_a_rare_class_recall_and_keep_probabilities() -> None:
 
 def test_tune_bias_needs_the_metric_labels() -> None:
     model = ModelConfig.model_validate({"type": "tfidf_lr", "params": {"tune_bias": "fnc_score"}})
-    from newslab.schema import Task
+    from core.schema import Task
 
     task = SCHEMA.task("stance")
     assert build_model(model, task, seed=0).named_steps["classifier"].metric == "fnc_score"
@@ -195,11 +195,23 @@ def test_tune_bias_needs_the_metric_labels() -> None:
             "labels": [lab for lab in task.model_dump()["labels"] if lab["code"] != "unrelated"],
         }
     )
-    with pytest.raises(NewslabError, match="tune_bias fnc_score needs the labels unrelated"):
+    flag = r"tune_bias: fnc_score needs a label flagged `related: false`"
+    with pytest.raises(NewslabError, match=flag):
         build_model(model, other, seed=0)
+    # the flag decides, not the code: another label marked related: false serves the FNC score
+    renamed = Task.model_validate(
+        {
+            **task.model_dump(),
+            "labels": [
+                {**lab, "code": "offtopic"} if lab["code"] == "unrelated" else lab
+                for lab in task.model_dump()["labels"]
+            ],
+        }
+    )
+    assert build_model(model, renamed, seed=0).named_steps["classifier"].unrelated == ("offtopic",)
     for kind in ("tfidf_lr", "gbdt"):  # the same refusals on every family, before training
         config = ModelConfig.model_validate({"type": kind, "params": {"tune_bias": "fnc_score"}})
-        with pytest.raises(NewslabError, match="tune_bias fnc_score needs the labels unrelated"):
+        with pytest.raises(NewslabError, match=flag):
             build_model(config, other, seed=0)
         with pytest.raises(NewslabError, match="tune_bias is for single-label tasks"):
             build_model(config, SCHEMA.task("event_type"), seed=0)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
-from newslab.schema import load_schema
+from core.schema import load_schema
 from training import features
 from training.config import ModelConfig
 from training.sentence_match import SCALAR_NAMES, SentenceMatch, sentences

@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.assets import fetch
+from core.errors import NewslabError
+from core.schema import load_schema
+from core.settings import Settings
 from dataset.build import build
 from eval.evaluate import CHAMPION, CONFUSION, evaluate_run, registered_name
-from newslab.assets import fetch
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
-from newslab.settings import Settings
 from training.config import load_experiment
 from training.sweep import sweep
 from training.train import train

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.assets import fetch
+from core.errors import NewslabError
+from core.settings import Settings
 from dataset.build import build
-from newslab.assets import fetch
-from newslab.errors import NewslabError
-from newslab.settings import Settings
 from tests.conftest import run_cli
 
 
@@ -133,7 +133,7 @@ def test_tracking_server_down_fails_before_training(
     fetch(["cameo_pentacode"])
     build("cameo_pentacode", limit=50)
     monkeypatch.setenv("NEWSLAB_TRACKING_URI", f"http://127.0.0.1:{_closed_port()}")
-    from newslab.settings import get_settings
+    from core.settings import get_settings
     from training import train as train_mod
 
     get_settings.cache_clear()

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from newslab.errors import NewslabError
+from core.errors import NewslabError
 
 M = TypeVar("M", bound=BaseModel)
 

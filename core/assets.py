@@ -17,9 +17,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from newslab.errors import NewslabError
-from newslab.settings import Settings, get_settings
-from newslab.yamlio import load_model
+from core.errors import NewslabError
+from core.settings import Settings, get_settings
+from core.yamlio import load_model
 
 CHUNK = 1 << 20
 
@@ -188,7 +188,7 @@ def fetch(
     manifest: Manifest | None = None,
 ) -> list[FetchResult]:
     """Fetch the named assets (all when ``names`` is empty) into ``data/raw``."""
-    from newslab.console import progress
+    from core.console import progress
 
     settings = settings or get_settings()
     manifest = manifest or load_manifest(settings.assets_manifest)

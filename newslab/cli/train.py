@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from newslab.cligroup import DefaultCommandGroup
-from newslab.console import console, err_console, progress
+from core.console import console, err_console, progress
+from newslab.cli.cligroup import DefaultCommandGroup
 
 SHOWN = ("macro_f1", "accuracy", "fnc_score", "f_avg")
 
@@ -50,11 +50,13 @@ def run_cmd(
                 found = run_sweep(
                     config, trials=trials, dataset=dataset, on_trial=lambda j=job: bar.advance(j)
                 )
+            with err_console.status(f"evaluating {found.final.run_id}"):
+                test_metrics = evaluate_run(found.final.run_id)
             best = ", ".join(f"{k}={v}" for k, v in found.best_params.items())
             console.print(
                 f"{config}: {found.trials} trial(s) in study {found.study!r}; best cv score "
                 f"{found.best_score:.4f} with {best}; final run {found.final.run_id}: "
-                + ", ".join(f"{k} {found.test_metrics[k]:.4f}" for k in SHOWN if k in found.test_metrics)
+                + ", ".join(f"{k} {test_metrics[k]:.4f}" for k in SHOWN if k in test_metrics)
             )
         return
     for config in configs:

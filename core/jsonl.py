@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from newslab.errors import NewslabError
+from core.errors import NewslabError
 
 
 def read_jsonl(path: Path, what: str = "record") -> Iterator[tuple[int, dict]]:

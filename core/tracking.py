@@ -8,8 +8,8 @@ import subprocess
 import warnings
 from pathlib import Path
 
-from newslab.errors import NewslabError
-from newslab.settings import Settings, get_settings
+from core.errors import NewslabError
+from core.settings import Settings, get_settings
 
 #: the test predictions every training run logs, which the eval stage reads
 PREDICTIONS = "predictions/test.parquet"

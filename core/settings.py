@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_DIR / "data"
     #: A local copy of the external data; assets are copied from here when present.
     mirror_dir: Path | None = PROJECT_DIR.parent / "shared"
-    schema_path: Path = PROJECT_DIR / "newslab" / "labels.yaml"
+    schema_path: Path = PROJECT_DIR / "core" / "labels.yaml"
     assets_manifest: Path = PROJECT_DIR / "assets.yaml"
     configs_dir: Path = PROJECT_DIR / "configs"
     #: MLflow tracking URI. Empty: ``MLFLOW_TRACKING_URI`` if set, else the

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from newslab.console import console, err_console, progress
-from newslab.errors import NewslabError
+from core.console import console, err_console, progress
+from core.errors import NewslabError
 
 app = typer.Typer(help="Articles: ingest, deduplicate, inspect.", no_args_is_help=True)
 

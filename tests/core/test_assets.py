@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newslab import assets
-from newslab.errors import NewslabError
-from newslab.settings import Settings, get_settings
+from core import assets
+from core.errors import NewslabError
+from core.settings import Settings, get_settings
 from tests.conftest import run_cli
 
 CONTENT = b"Body ID,articleBody\n0,hello\n"

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newslab.errors import NewslabError
-from newslab.schema import DEFAULT_SCHEMA_PATH, load_schema
+from core.errors import NewslabError
+from core.schema import DEFAULT_SCHEMA_PATH, load_schema
 from tests.conftest import run_cli
 
 

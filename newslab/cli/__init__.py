@@ -11,16 +11,16 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 import typer
 
-from annotation.cli import app as annotate_app
-from corpus.cli import app as corpus_app
-from dataset.cli import app as dataset_app
-from eval.cli import app as eval_app
-from newslab.assets_cli import app as assets_app
-from newslab.console import console, err_console
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
-from newslab.settings import get_settings
-from training.cli import app as train_app
+from core.console import console, err_console
+from core.errors import NewslabError
+from core.schema import load_schema
+from core.settings import get_settings
+from newslab.cli.annotate import app as annotate_app
+from newslab.cli.assets import app as assets_app
+from newslab.cli.corpus import app as corpus_app
+from newslab.cli.dataset import app as dataset_app
+from newslab.cli.eval import app as eval_app
+from newslab.cli.train import app as train_app
 
 app = typer.Typer(
     name="newslab",

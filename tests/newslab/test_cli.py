@@ -36,7 +36,7 @@ def test_train_and_eval_take_their_arguments_directly() -> None:
     """`newslab train CONFIG` runs the default command; subcommands still resolve."""
     import click
 
-    from newslab.cligroup import DefaultCommandGroup
+    from newslab.cli.cligroup import DefaultCommandGroup
 
     group = DefaultCommandGroup(
         name="g", commands={"run": click.Command("run"), "sweep": click.Command("sweep")}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from newslab.console import console, err_console
-from newslab.settings import get_settings
+from core.console import console, err_console
+from core.settings import get_settings
 
 app = typer.Typer(
     help="Build Hugging Face datasets whose features come from the label schema.",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from newslab import assets
-from newslab.console import console
-from newslab.settings import get_settings
+from core import assets
+from core.console import console
+from core.settings import get_settings
 
 app = typer.Typer(help="External data: fetch it into data/raw and check its checksums.", no_args_is_help=True)
 

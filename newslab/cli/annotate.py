@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 
 from annotation.label_config import label_config
-from newslab.console import console, err_console, progress
-from newslab.errors import NewslabError
-from newslab.schema import load_schema
-from newslab.settings import get_settings
+from core.console import console, err_console, progress
+from core.errors import NewslabError
+from core.schema import load_schema
+from core.settings import get_settings
 
 app = typer.Typer(help="Annotation in Label Studio, configured from the label schema.", no_args_is_help=True)
 
@@ -207,7 +207,7 @@ def agreement_cmd(
 ) -> None:
     """Inter-annotator agreement (Krippendorff's alpha, Cohen's kappa, percent) with bootstrap intervals."""
     from annotation.agreement import agreement, heatmap
-    from dataset.annotated import read_annotations
+    from annotation.tables import read_annotations
 
     settings = get_settings()
     schema = load_schema(settings.schema_path)
@@ -250,8 +250,8 @@ def review_cmd(
     from annotation.client import connect
     from annotation.gold import gold_labels
     from annotation.review import send_to_review
+    from annotation.tables import read_annotations
     from corpus.store import Store
-    from dataset.annotated import read_annotations
     from dataset.config import load_dataset_config
 
     settings = get_settings()

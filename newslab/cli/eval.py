@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from newslab.cligroup import DefaultCommandGroup
-from newslab.console import console, err_console
+from core.console import console, err_console
+from newslab.cli.cligroup import DefaultCommandGroup
 
 app = typer.Typer(
     cls=DefaultCommandGroup,
@@ -53,8 +53,8 @@ def compare_cmd(
     seed: int = typer.Option(0, help="Seed of the bootstrap."),
 ) -> None:
     """Paired tests of two runs on the same test items (McNemar, paired bootstrap of macro-F1)."""
+    from core.errors import NewslabError
     from eval.compare import compare_runs, compare_with_published
-    from newslab.errors import NewslabError
 
     if (run_b is None) == (published is None):
         raise NewslabError("give RUN_B or --published SYSTEM (one of them).")
@@ -101,9 +101,9 @@ def curve_cmd(
     dataset: str = typer.Option(None, help="Another built dataset than the config's (e.g. a slice)."),
 ) -> None:
     """Learning curve: the test score against the number of training annotations, logged to MLflow."""
+    from core.console import progress
+    from core.errors import NewslabError
     from eval.learning_curve import learning_curve, plan
-    from newslab.console import progress
-    from newslab.errors import NewslabError
 
     try:
         fractions = tuple(float(s) for s in sizes.split(",") if s.strip())

@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from newslab.errors import NewslabError
-from newslab.yamlio import load_model
+from core.errors import NewslabError
+from core.yamlio import load_model
 
 CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 
@@ -30,7 +30,10 @@ class Label(_Strict):
     definition: str = Field(min_length=1)
     hotkey: str | None = Field(default=None, max_length=1)
     group: str | None = None
+    #: False for the label(s) that mean "not about the target" (the FNC score's unrelated)
     related: bool = True
+    #: True for the opposed pair whose mean F1 is F_avg (favor, against)
+    polar: bool = False
 
 
 class Task(_Strict):

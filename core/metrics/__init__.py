@@ -1,0 +1,198 @@
+"""The metric registry: every figure newslab computes is one module of this package.
+
+A metric module defines one ``Metric`` and passes it to ``register``; the package's
+modules are imported the first time the registry is read, so adding a metric is adding
+a module (see ``f_avg.py`` for a metric that needs labels flagged in the schema).
+
+Single-label metrics are functions of the confusion matrix (rows gold, columns
+predicted, in the schema's label order): the same function serves a whole test set,
+every bootstrap resample and every step of bias tuning, so no metric is written twice.
+Multi-label metrics are functions of the gold and predicted 0/1 indicator matrices.
+The labels a metric needs are found through schema flags (``related: false``,
+``polar: true``), never by their codes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from core.errors import NewslabError
+from core.schema import Task
+
+SINGLE, MULTI = "single_label", "multi_label"
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What metrics need to know of a task's labels, by position in the schema's order."""
+
+    codes: tuple[str, ...]
+    multi_label: bool
+    unrelated: tuple[int, ...]  #: labels flagged ``related: false`` (FNC-style scoring)
+    polar: tuple[int, ...]  #: labels flagged ``polar: true`` (F_avg's pair)
+
+    @classmethod
+    def of(cls, task: Task) -> Roles:
+        return cls(
+            codes=tuple(task.codes),
+            multi_label=task.multi_label,
+            unrelated=tuple(i for i, label in enumerate(task.labels) if not label.related),
+            polar=tuple(i for i, label in enumerate(task.labels) if label.polar),
+        )
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    title: str  #: the column heading in tables and reports
+    description: str
+    #: single-label: (confusion matrix, roles) -> value
+    confusion: Callable[[np.ndarray, Roles], float] | None = None
+    #: multi-label: (gold 0/1 matrix, predicted 0/1 matrix, roles) -> value
+    indicators: Callable[[np.ndarray, np.ndarray, Roles], float] | None = None
+    #: computed for every run it applies to; the others when a dataset config lists them (extra_metrics)
+    default: bool = False
+    percent: bool = False  #: shown as a percentage (the FNC score)
+    higher_is_better: bool = True
+    #: a reason the task cannot have this metric (a schema flag missing), or None
+    requires: Callable[[Roles], str | None] | None = None
+
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(k for k, f in ((SINGLE, self.confusion), (MULTI, self.indicators)) if f is not None)
+
+    def problem(self, roles: Roles) -> str | None:
+        """Why this metric cannot be computed for a task, or None when it can."""
+        kind = MULTI if roles.multi_label else SINGLE
+        if kind not in self.kinds():
+            return f"{self.name} is defined for {' and '.join(self.kinds())} tasks, not {kind} ones"
+        return self.requires(roles) if self.requires else None
+
+    def format(self, value: float | None) -> str:
+        if value is None or value != value:
+            return ""
+        return f"{100 * value:.2f} %" if self.percent else f"{value:.3f}"
+
+
+_REGISTRY: dict[str, Metric] = {}
+
+
+def register(metric: Metric) -> Metric:
+    if metric.name in _REGISTRY and _REGISTRY[metric.name] != metric:
+        raise ValueError(f"metric {metric.name!r} registered twice")
+    _REGISTRY[metric.name] = metric
+    return metric
+
+
+@cache
+def _load() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+def registry() -> dict[str, Metric]:
+    """Every registered metric, by name (in the order its modules were loaded)."""
+    _load()
+    return dict(_REGISTRY)
+
+
+def get(name: str) -> Metric:
+    metrics = registry()
+    if name not in metrics:
+        raise NewslabError(f"unknown metric {name!r}; newslab computes: {', '.join(sorted(metrics))}.")
+    return metrics[name]
+
+
+def check(names: Iterable[str], task: Task, where: str) -> None:
+    """Refuse metrics that are unknown or that the task cannot have, naming ``where`` they were asked for."""
+    roles = Roles.of(task)
+    for name in names:
+        try:
+            metric = get(name)
+        except NewslabError as exc:
+            raise NewslabError(f"{where}: {exc.message}") from None
+        problem = metric.problem(roles)
+        if problem:
+            raise NewslabError(f"{where}: {problem}.", "Flag the labels in the schema or drop the metric.")
+
+
+def selected(task: Task, extra: Sequence[str] = ()) -> list[Metric]:
+    """The default metrics that apply to the task, then the ``extra`` ones asked for (checked)."""
+    roles = Roles.of(task)
+    check(extra, task, "extra_metrics")
+    out = [m for m in registry().values() if m.default and m.problem(roles) is None]
+    return out + [get(n) for n in extra if get(n) not in out]
+
+
+def primary(task: Task, extra: Sequence[str] = ()) -> str:
+    """The figure runs of one task and dataset are ranked by: the dataset's first extra metric, else
+    macro-F1."""
+    return extra[0] if extra else "macro_f1"
+
+
+def confusion(y: np.ndarray, p: np.ndarray, k: int) -> np.ndarray:
+    """Confusion matrix (rows gold, columns predicted) of integer-coded labels ``0..k-1``."""
+    return np.bincount(y * k + p, minlength=k * k).reshape(k, k)
+
+
+def per_class(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Precision, recall, F1 and support of each class of a confusion matrix (0 where undefined)."""
+    tp = np.diag(cm).astype(float)
+    predicted, support = cm.sum(axis=0), cm.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.nan_to_num(tp / predicted)
+        recall = np.nan_to_num(tp / support)
+        f1 = np.nan_to_num(2 * tp / (predicted + support))
+    return precision, recall, f1, support.astype(float)
+
+
+def encode(values: Sequence, roles: Roles) -> np.ndarray:
+    """Label codes to integer positions (single-label) or a 0/1 indicator matrix (multi-label)."""
+    index = {code: i for i, code in enumerate(roles.codes)}
+    try:
+        if not roles.multi_label:
+            return np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
+        out = np.zeros((len(values), len(roles.codes)), dtype=np.int8)
+        for row, labels in enumerate(values):
+            for label in labels:
+                out[row, index[label]] = 1
+        return out
+    except KeyError as exc:
+        raise NewslabError(
+            f"label {exc.args[0]!r} is not one of the task's labels ({', '.join(roles.codes)})."
+        ) from None
+
+
+def from_encoded(y: np.ndarray, p: np.ndarray, roles: Roles, metrics: Sequence[Metric]) -> dict[str, float]:
+    """The metrics of encoded gold and predicted labels: the fast path of bootstraps and tuning."""
+    if roles.multi_label:
+        return {m.name: float(m.indicators(y, p, roles)) for m in metrics}  # type: ignore[misc]
+    cm = confusion(y, p, len(roles.codes))
+    return {m.name: float(m.confusion(cm, roles)) for m in metrics}  # type: ignore[misc]
+
+
+def compute(gold: Sequence, pred: Sequence, task: Task, extra: Sequence[str] = ()) -> dict[str, float]:
+    """Every metric of a test set: the selected ones, and per label F1 and support (precision and recall
+    too for single-label tasks), as ``f1_<label>`` etc."""
+    if len(gold) != len(pred):
+        raise ValueError(f"gold has {len(gold)} items, pred has {len(pred)}")
+    roles = Roles.of(task)
+    y, p = encode(gold, roles), encode(pred, roles)
+    out = from_encoded(y, p, roles, selected(task, extra))
+    if roles.multi_label:
+        tp = (y & p).sum(axis=0).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f1 = np.nan_to_num(2 * tp / (y.sum(axis=0) + p.sum(axis=0)))
+        per_label = {"f1": f1, "support": y.sum(axis=0).astype(float)}
+    else:
+        precision, recall, f1, support = per_class(confusion(y, p, len(roles.codes)))
+        per_label = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    for i, code in enumerate(roles.codes):
+        for kind, values in per_label.items():
+            out[f"{kind}_{code}"] = float(values[i])
+    return out
