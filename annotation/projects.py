@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
@@ -19,7 +18,6 @@ from core.errors import NewslabError
 from core.schema import Schema
 from core.settings import Settings, get_settings
 
-GUIDELINES = Path(__file__).with_name("guidelines.md")
 #: the sibling project of low-agreement items, where an adjudicator decides (``newslab/<task>/review``)
 REVIEW = "review"
 
@@ -43,16 +41,18 @@ def title_of(task: str, annotator: str | None = None, settings: Settings | None 
     return f"{prefix}/{task}" + (f"/{annotator}" if annotator else "")
 
 
-def instructions() -> str | None:
-    if not GUIDELINES.exists():
+def instructions(schema: Schema, task: str) -> str | None:
+    """The task's guidelines (the schema's ``guidelines:``) as HTML for the project; None when unset."""
+    path = schema.guidelines_path(task)
+    if path is None:
         return None
     from markdown_it import MarkdownIt  # rich's Markdown parser; html off: the file's text is not trusted
 
-    return (
-        MarkdownIt("commonmark", {"html": False})
-        .enable("table")
-        .render(GUIDELINES.read_text(encoding="utf-8"))
-    )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NewslabError(f"{path}: the guidelines of task {task!r} cannot be read ({exc}).") from None
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
 
 
 def find_projects(conn: Connection, schema: Schema, settings: Settings | None = None) -> list[ProjectRef]:
@@ -105,14 +105,15 @@ def labels_in_use(conn: Connection, project_id: int, labels: set[str]) -> list[t
     return hits
 
 
-def _ensure(conn: Connection, task: str, title: str, config: str, annotator: str | None) -> SetupResult:
+def _ensure(
+    conn: Connection, task: str, title: str, config: str, annotator: str | None, guide: str | None
+) -> SetupResult:
     client = conn.client()
     existing = [
         p
         for p in with_retries(lambda: list(client.projects.list(page_size=1000)), "listing projects")
         if p.title == title
     ]
-    guide = instructions()
     if not existing:
         created = with_retries(
             lambda: client.projects.create(
@@ -156,7 +157,8 @@ def review_project(
     """The task's review project (created when missing), with the task's labeling config."""
     config = label_config(schema, task, instructions=None)
     validate_config(conn, config, f"schema task {task!r}")
-    return _ensure(conn, task, title_of(task, REVIEW, settings), config, REVIEW).project
+    guide = instructions(schema, task)
+    return _ensure(conn, task, title_of(task, REVIEW, settings), config, REVIEW, guide).project
 
 
 def setup(
@@ -172,6 +174,8 @@ def setup(
         validate_config(conn, config, f"schema task {task!r}")
         if REVIEW in (annotators or []):
             raise NewslabError(f"{REVIEW!r} is the review project's name; it cannot be an annotator's.")
+        guide = instructions(schema, task)
         for annotator in [None, *(annotators or [])]:
-            results.append(_ensure(conn, task, title_of(task, annotator, settings), config, annotator))
+            title = title_of(task, annotator, settings)
+            results.append(_ensure(conn, task, title, config, annotator, guide))
     return results

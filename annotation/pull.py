@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -23,7 +21,7 @@ import pandas as pd
 from annotation.client import Connection, with_retries
 from annotation.projects import ProjectRef
 from core.errors import NewslabError
-from core.files import atomic_write
+from core.files import atomic_open, atomic_write
 from core.schema import Schema
 from core.settings import Settings, get_settings
 
@@ -227,10 +225,8 @@ def write_tables(frame: pd.DataFrame, task_name: str, settings: Settings | None 
     out = settings.annotations_dir
     out.mkdir(parents=True, exist_ok=True)
     parquet = out / f"{task_name}.parquet"
-    fd, tmp = tempfile.mkstemp(prefix=f".{parquet.name}.", dir=out)
-    os.close(fd)
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, parquet)
+    with atomic_open(parquet) as fh:
+        frame.to_parquet(fh, index=False)
     submitted = frame[frame["kind"] == "annotation"].sort_values(
         ["article_id", "target", "annotator", "created_at"]
     )

@@ -5,7 +5,6 @@ are kept in ``data/labelstudio/annotators.json`` (mode 0600) and never printed o
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import asdict, dataclass
 
@@ -13,6 +12,7 @@ import httpx
 
 from annotation.client import Connection
 from core.errors import NewslabError
+from core.files import atomic_write
 from core.settings import Settings, get_settings
 
 
@@ -29,13 +29,7 @@ def _store(settings: Settings) -> dict:
 
 
 def _save(settings: Settings, data: dict) -> None:
-    path = settings.ls_dir / "annotators.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=2)
-    os.replace(tmp, path)
+    atomic_write(settings.ls_dir / "annotators.json", json.dumps(data, indent=2), private=True)  # tokens
 
 
 def ensure_annotators(

@@ -4,7 +4,8 @@ Starts a throw-away Label Studio in a temp dir, then, for the same 10,000 tasks:
   raw  - one `client.projects.import_tasks` call into an empty project (the SDK's bulk import)
   push - `annotation.push.push` into another empty project (listing, batching, retries included)
   pull - `annotation.pull.pull` of that project (export snapshot, checksum, normalised tables)
-Prints the times and the push/raw ratio.
+Prints the times and the push/raw ratio. With ``--url`` (or NEWSLAB_LS_URL) and an API
+token in LABEL_STUDIO_API_KEY it uses that running server instead (the smoke test does).
 
     .venv/bin/python bench/annotate_roundtrip.py [--tasks 10000] [--batch-size 5000]
 """
@@ -12,6 +13,7 @@ Prints the times and the push/raw ratio.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import tempfile
 import time
@@ -24,6 +26,9 @@ def main() -> None:
     )
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=5_000)
+    parser.add_argument(
+        "--url", default=os.environ.get("NEWSLAB_LS_URL", ""), help="a running Label Studio to use"
+    )
     args = parser.parse_args()
 
     from annotation import server
@@ -38,10 +43,11 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), ls_port=port)
-        t = time.perf_counter()
-        server.serve(settings)
-        print(f"Label Studio started in {time.perf_counter() - t:.1f} s", flush=True)
+        settings = Settings(data_dir=Path(tmp), ls_port=port, ls_url=args.url)
+        if not args.url:
+            t = time.perf_counter()
+            server.serve(settings)
+            print(f"Label Studio started in {time.perf_counter() - t:.1f} s", flush=True)
         try:
             schema = load_schema()
             conn = connect(settings)
@@ -76,7 +82,8 @@ def main() -> None:
             repeat = time.perf_counter() - t
             assert again.added == 0
         finally:
-            server.stop(settings)
+            if not args.url:
+                server.stop(settings)
     print(f"{args.tasks:,} tasks")
     print(f"  raw SDK bulk import : {raw:6.2f} s")
     print(f"  newslab push        : {pushed:6.2f} s  (x{pushed / raw:.2f} of raw)")

@@ -78,6 +78,7 @@ def synthetic(size: int, seed: int = 0):  # type: ignore[no-untyped-def]
             "published": f"2024-{1 + k % 12:02d}-{1 + k % 28:02d}",
             "licence": "CC BY 4.0",
             "attribution": "bench",
+            "author": f"Reporter {k % 50}",
         }
     clusters = {}
     for k in range(0, size // 10, 3):  # clusters of three near-duplicates

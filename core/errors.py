@@ -17,3 +17,11 @@ class NewslabError(Exception):
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n{self.hint}"
+
+
+class Unavailable(NewslabError):
+    """Data that cannot be had here and now (not in the mirror, no source, the network down).
+
+    Unlike a checksum mismatch, this is not a fault in the data: a job that can do without the
+    data carries on and says what it left out.
+    """

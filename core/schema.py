@@ -12,12 +12,35 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from core.errors import NewslabError
+from core.settings import PROJECT_DIR
 from core.yamlio import load_model
 
 CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
+
+#: Names a task may not take: the keys of a Label Studio task's data (annotation/push.py, review.py) and the
+#: names of the labeling config's other tags (annotation/label_config.py). A task's name is its
+#: Choices control's name, which Label Studio refuses when it clashes with one of these.
+RESERVED_TASK_NAMES = frozenset(
+    {
+        "article_id",
+        "text_hash",
+        "title",
+        "text",
+        "lang",
+        "source",
+        "url",
+        "target",
+        "target_name",
+        "mentions",
+        "agreement",
+        "votes",
+        "guidelines",
+        "id",  # a Label Studio task's own key beside its data
+    }
+)
 
 
 class _Strict(BaseModel):
@@ -44,11 +67,13 @@ class Task(_Strict):
     ontology: str | None = None
     group_task: str | None = None
     derived_from: str | None = None
+    #: Markdown shown to annotators in the task's projects; overrides the schema's ``guidelines``
+    guidelines: str | None = None
     labels: tuple[Label, ...] = Field(min_length=2)
 
     @model_validator(mode="after")
     def _unique(self) -> Task:
-        for attr in ("code", "hotkey"):
+        for attr in ("code", "name", "hotkey"):
             seen: set[str] = set()
             for label in self.labels:
                 value = getattr(label, attr)
@@ -82,14 +107,28 @@ class Target(_Strict):
 
 class Schema(_Strict):
     version: int = Field(ge=1)
+    #: Markdown shown to annotators of every task that has no ``guidelines`` of its own
+    guidelines: str | None = None
     tasks: dict[str, Task] = Field(min_length=1)
     targets: tuple[Target, ...] = ()
+    #: the folder relative ``guidelines`` paths are looked up in first (the schema file's)
+    _base_dir: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _references(self) -> Schema:
         for name, task in self.tasks.items():
             if not re.match(CODE_PATTERN, name):
                 raise ValueError(f"task name {name!r} must match {CODE_PATTERN}")
+            if name in RESERVED_TASK_NAMES:
+                raise ValueError(
+                    f"tasks.{name}: {name!r} is a name Label Studio tasks already use; reserved: "
+                    f"{', '.join(sorted(RESERVED_TASK_NAMES))}"
+                )
+            if task.needs_target and not self.targets:
+                raise ValueError(
+                    f"tasks.{name}.needs_target: the task is annotated toward targets, but the schema "
+                    "defines no `targets`; push would add no task"
+                )
             for ref in ("group_task", "derived_from"):
                 other = getattr(task, ref)
                 if other is not None and other not in self.tasks:
@@ -108,6 +147,32 @@ class Schema(_Strict):
             raise ValueError(f"duplicate target codes: {', '.join(dupes)}")
         return self
 
+    @model_validator(mode="after")
+    def _guidelines_exist(self, info: ValidationInfo) -> Schema:
+        base = (info.context or {}).get("base_dir")
+        self._base_dir = Path(base) if base else None
+        refs = [("guidelines", self.guidelines)]
+        refs += [(f"tasks.{name}.guidelines", task.guidelines) for name, task in self.tasks.items()]
+        for key, ref in refs:
+            if ref is not None and self._resolve(ref) is None:
+                tried = " or ".join(str(p) for p in self._candidates(ref))
+                raise ValueError(f"{key}: guidelines file {ref!r} not found (looked for {tried})")
+        return self
+
+    def _candidates(self, ref: str) -> list[Path]:
+        path = Path(ref)
+        if path.is_absolute():
+            return [path]
+        return [base / path for base in (self._base_dir, PROJECT_DIR) if base is not None]
+
+    def _resolve(self, ref: str) -> Path | None:
+        return next((p for p in self._candidates(ref) if p.is_file()), None)
+
+    def guidelines_path(self, task_name: str) -> Path | None:
+        """The task's guidelines file (its own, else the schema's), or None when the schema sets none."""
+        ref = self.task(task_name).guidelines or self.guidelines
+        return self._resolve(ref) if ref else None
+
     def task(self, name: str) -> Task:
         try:
             return self.tasks[name]
@@ -117,8 +182,13 @@ class Schema(_Strict):
 
     @cached_property
     def fingerprint(self) -> str:
-        """A short content hash, logged with every model trained on this schema."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
+        """A short content hash, logged with every model trained on this schema.
+
+        The guidelines are left out: they tell annotators how to choose, they are not part of
+        the label set, so pointing at another file does not change any dataset's fingerprint.
+        """
+        exclude = {"guidelines": True, "tasks": {"__all__": {"guidelines"}}}
+        return hashlib.sha256(self.model_dump_json(exclude=exclude).encode()).hexdigest()[:12]
 
     def validate_labels(self, task_name: str, labels: list[str], where: str) -> None:
         """Refuse labels the task does not define, naming ``where`` they came from."""
@@ -137,4 +207,5 @@ DEFAULT_SCHEMA_PATH = Path(__file__).with_name("labels.yaml")
 
 def load_schema(path: Path | str | None = None) -> Schema:
     """Load and validate a schema file (the packaged default when ``path`` is None)."""
-    return load_model(Path(path) if path else DEFAULT_SCHEMA_PATH, Schema)
+    path = Path(path) if path else DEFAULT_SCHEMA_PATH
+    return load_model(path, Schema, context={"base_dir": path.resolve().parent})

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import subprocess
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 from core.errors import NewslabError
@@ -13,6 +15,11 @@ from core.settings import Settings, get_settings
 
 #: the test predictions every training run logs, which the eval stage reads
 PREDICTIONS = "predictions/test.parquet"
+
+#: tags the main job sets on a run once it is trained and evaluated: the key of what went into it
+#: (config, dataset, schema, code), by which a later `newslab run` finds it and skips the training
+RUN_KEY_TAG = "newslab.run_key"
+CODE_VERSION_TAG = "newslab.code_version"
 
 QUIET_ENV = {
     "MLFLOW_LOGGING_LEVEL": "ERROR",
@@ -97,3 +104,15 @@ def git_commit(path: Path | None = None) -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+def code_version(folders: Iterable[Path]) -> str:
+    """A hash of the Python sources under ``folders``: unlike a git commit, it sees uncommitted edits."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*.py")):
+            if "__pycache__" in path.parts:
+                continue
+            digest.update(f"{folder.name}/{path.relative_to(folder).as_posix()}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -31,7 +29,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from core.errors import NewslabError
-from core.files import atomic_write
+from core.files import AtomicFile, atomic_open, atomic_write
 from corpus.dedup import DedupParams, cluster
 from corpus.records import Article, Reject
 
@@ -241,10 +239,8 @@ class Store:
                 "cluster_size": pa.array(counts[leaders], pa.int32()),
             }
         )
-        fd, tmp = tempfile.mkstemp(prefix=".clusters.", dir=self.root)
-        os.close(fd)
-        pq.write_table(clusters, tmp)
-        os.replace(tmp, self.root / "clusters.parquet")
+        with atomic_open(self.root / "clusters.parquet") as fh:
+            pq.write_table(clusters, fh)
         return {"clusters": int((counts > 1).sum()), "articles_in_clusters": int(in_cluster.sum())}
 
 
@@ -258,16 +254,16 @@ class RunWriter:
         for folder in ("articles", "minhash", "rejects"):
             (store.root / folder).mkdir(parents=True, exist_ok=True)
         store.remove_orphans()
-        self._articles_tmp = store.root / "articles" / f".{self.run}.parquet.tmp"
-        self._minhash_tmp = store.root / "minhash" / f".{self.run}.arrow.tmp"
-        self._parquet = pq.ParquetWriter(self._articles_tmp, ARTICLE_SCHEMA, compression="zstd")
+        self._articles = AtomicFile(store.root / "articles" / f"{self.run}.parquet")
+        self._minhash = AtomicFile(store.root / "minhash" / f"{self.run}.arrow")
+        self._parquet = pq.ParquetWriter(self._articles.file, ARTICLE_SCHEMA, compression="zstd")
         b, _ = params.bands
         self._minhash_schema = pa.schema(
             [("key", pa.uint64())]
             + [(f"b{i:02d}", pa.uint64()) for i in range(b)]
             + [("sig", pa.list_(pa.uint32(), params.num_perm))]
         )
-        self._ipc = pa.ipc.new_file(str(self._minhash_tmp), self._minhash_schema)
+        self._ipc = pa.ipc.new_file(self._minhash.file, self._minhash_schema)
         self.count = 0
         self.languages: Counter[str] = Counter()
         self.sources: Counter[str] = Counter()
@@ -293,8 +289,8 @@ class RunWriter:
     def abort(self) -> None:
         self._parquet.close()
         self._ipc.close()
-        for tmp in (self._articles_tmp, self._minhash_tmp):
-            tmp.unlink(missing_ok=True)
+        self._articles.discard()
+        self._minhash.discard()
 
     def commit(self, inputs: list[str]) -> dict:
         self._parquet.close()
@@ -308,8 +304,8 @@ class RunWriter:
             return manifest
         articles = f"articles/{self.run}.parquet"
         minhash = f"minhash/{self.run}.arrow"
-        os.replace(self._articles_tmp, store.root / articles)
-        os.replace(self._minhash_tmp, store.root / minhash)
+        self._articles.commit()
+        self._minhash.commit()
         runs = [
             *manifest["runs"],
             {

@@ -35,11 +35,12 @@ import datasets
 import pyarrow as pa
 from datasets import ClassLabel, Dataset, DatasetDict, DatasetInfo, Features, List, Value, load_from_disk
 
-from core.assets import asset_dir, load_manifest
+from core.assets import asset_dir, fetch
 from core.errors import NewslabError
 from core.schema import Schema, Task, load_schema
 from core.settings import Settings, get_settings
 from corpus.store import Store
+from dataset import source_lock
 from dataset.annotated import AnnotatedPart, annotated_parts
 from dataset.card import CardPart, render
 from dataset.config import DatasetConfig, load_dataset_config
@@ -107,6 +108,11 @@ def map_labels(items: Iterable[LabeledItem], config: DatasetConfig, schema: Sche
                 f"dataset {config.name!r}, item {item.id}: label {unknown[0]!r} is not a "
                 f"{config.task} label (schema: {', '.join(task.codes)}).",
                 f"Map it in configs/datasets/{config.name}.yaml (label_map) or add it to the schema.",
+            )
+        if task.needs_target and not item.target:
+            raise NewslabError(
+                f"dataset {config.name!r}, item {item.id}: {config.task} needs a target, the item has none.",
+                "For a table, map a target column (table.columns.target) or give `table.target`.",
             )
         if not task.multi_label and len(labels) != 1:
             raise NewslabError(
@@ -289,8 +295,11 @@ def _prune(versions: Path, keep: Path) -> None:
 
 
 def imported_parts(config: DatasetConfig, schema: Schema, settings: Settings) -> list[Part]:
-    load_manifest(settings.assets_manifest).get(config.asset)  # the asset must be declared
-    items = list(get_importer(config.importer)(asset_dir(config.asset, settings), config))
+    if config.asset:
+        fetch([config.asset], settings)  # declared in the manifest, and fetched if need be
+    # an importer reads its asset's folder; a table of local files resolves them from the project
+    directory = asset_dir(config.asset, settings) if config.asset else settings.project_dir
+    items = list(get_importer(config.importer)(directory, config))
     task = schema.task(config.task)
     return [Part("default", config.task, task, map_labels(items, config, schema))]
 
@@ -301,12 +310,18 @@ def build(
     seed: int = 0,
     schema: Schema | None = None,
     settings: Settings | None = None,
+    accept_changes: bool = False,
 ) -> BuiltDataset:
-    """Build a dataset by its config name (or path) and make it the current version."""
+    """Build a dataset by its config name (or path) and make it the current version.
+
+    Local source files (``table.files`` without an asset) must be the ones of the first build
+    (``dataset.source_lock``); ``accept_changes`` records changed ones instead of refusing them.
+    """
     settings = settings or get_settings()
     schema = schema or load_schema(settings.schema_path)
     config = load_dataset_config(name)
     gold_parts = {}
+    sources = None
     if config.from_annotations:
         source = settings.project_dir / config.annotations if config.annotations else settings.annotations_dir
         gold_parts = annotated_parts(
@@ -320,9 +335,16 @@ def build(
         )
         parts = [Part(n, p.task, schema.task(p.task), p.items) for n, p in gold_parts.items()]
     else:
+        local = config.table.paths(settings.project_dir) if config.table and not config.asset else []
+        if local:
+            lock = source_lock.lock_path(config.name, settings)
+            sources = source_lock.check(config.name, local, lock, accept_changes)
         parts = imported_parts(config, schema, settings)
     dest = dataset_path(config.name if not limit else f"{config.name}_n{limit}", settings)
-    return publish(config, parts, schema, dest, limit, seed, gold_parts)
+    built = publish(config, parts, schema, dest, limit, seed, gold_parts)
+    if sources is not None:
+        sources.record()  # only now: a build refused for bad input locks nothing
+    return built
 
 
 def publish(
@@ -342,10 +364,12 @@ def publish(
             raise NewslabError(f"dataset {config.name!r}, {part.name}: no items.")
         part.items, found = split_items(part.items, config.splits, f"dataset {config.name!r}, {part.name}")
         warnings += found
+        gold = gold_parts.get(part.name)
+        if gold and gold.unavailable:  # split with the others so they keep their splits; now left out
+            part.items = [i for i in part.items if i.id not in set(gold.unavailable)]
         part.items = subsample(part.items, limit, seed)
         part.fingerprint = fingerprint(part.items, part.task, schema)
         part.meta = _part_meta(part, config, schema, limit, seed)
-        gold = gold_parts.get(part.name)
         part.card = CardPart(
             part.name,
             part.task_name,
@@ -355,6 +379,8 @@ def publish(
             gold=gold.gold if gold else None,
             agreement=gold.agreement if gold else None,
             warnings=found,
+            unavailable=gold.unavailable if gold else [],
+            unavailable_assets=gold.unavailable_assets if gold else [],
         )
     if config.from_annotations:
         digest = hashlib.sha256("".join(f"{p.name}={p.fingerprint};" for p in parts).encode()).hexdigest()[

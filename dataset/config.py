@@ -12,6 +12,9 @@ from core.errors import NewslabError
 from core.settings import get_settings
 from core.yamlio import load_model
 from dataset.splits import SplitConfig
+from dataset.table_config import TableConfig
+
+TABLE_IMPORTER = "table"  #: the generic importer of labelled tables (dataset/importers/table.py)
 
 
 class PublishedResult(BaseModel):
@@ -40,7 +43,8 @@ class PublishedPredictions(BaseModel):
 
 
 class DatasetConfig(BaseModel):
-    """An external set (``importer`` + ``asset`` + ``task``) or our own annotations (``configs``)."""
+    """An external set (``importer`` + ``asset`` + ``task``), a labelled table (``table`` + ``task``: local
+    files, or an asset's) or our own annotations (``configs``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -63,6 +67,8 @@ class DatasetConfig(BaseModel):
     published_predictions: tuple[PublishedPredictions, ...] = ()
     #: how to split items that come without splits (None: the importer's own splits)
     splits: SplitConfig | None = None
+    #: a plain labelled table read by the ``table`` importer (files, column mapping)
+    table: TableConfig | None = None
     #: annotations only: Hugging Face configuration name -> schema task (e.g. events: event_type)
     configs: dict[str, str] = Field(default_factory=dict)
     #: annotations only: how gold labels are chosen
@@ -75,15 +81,25 @@ class DatasetConfig(BaseModel):
     #: annotations only: how these annotations were made (who, when, how many passes), for the card
     annotation_process: str = ""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _table_importer(cls, data: object) -> object:
+        """A ``table:`` section needs no ``importer:`` line: it is read by the table importer."""
+        if isinstance(data, dict) and data.get("table") is not None and not data.get("importer"):
+            return {**data, "importer": TABLE_IMPORTER}
+        return data
+
     @model_validator(mode="after")
     def _kind(self) -> DatasetConfig:
         if self.configs:
-            if self.importer or self.asset or self.task:
-                raise ValueError("an annotations dataset (configs) takes no importer, asset or task")
+            if self.importer or self.asset or self.task or self.table:
+                raise ValueError("an annotations dataset (configs) takes no importer, asset, table or task")
             if self.splits is None:
                 raise ValueError("an annotations dataset needs `splits`")
-        elif not (self.importer and self.asset and self.task):
-            raise ValueError("an imported dataset needs importer, asset and task")
+        elif (self.table is not None) != (self.importer == TABLE_IMPORTER):
+            raise ValueError(f"a `table:` section goes with `importer: {TABLE_IMPORTER}` (or none)")
+        elif not (self.importer and (self.asset or self.table) and self.task):
+            raise ValueError("an imported dataset needs importer, asset and task (or table and task)")
         return self
 
     @model_validator(mode="after")

@@ -1,6 +1,6 @@
 """The analyses logged with a run's metrics: calibration, breakdowns by group, error analysis.
 
-Artifacts of the run (read back by ``eval.report``):
+Artifacts of the run (read back by ``eval.report_collect``):
 
 - ``plots/reliability.png`` and ``eval/calibration.json`` (the reliability diagram's bins);
 - ``eval/breakdowns.csv``: accuracy, macro-F1 and n per lang / source / target value;

@@ -116,24 +116,38 @@ def mcnemar_test(right_a: np.ndarray, right_b: np.ndarray) -> tuple[int, int, fl
     return a_only, b_only, float(result.pvalue)
 
 
+def _bootstrap_p(p_boot: float, n_boot: int) -> str:
+    """The bootstrap p as text: ``p < 1/B`` when no resample crossed zero (the resamples cannot say
+    more), else its value."""
+    if p_boot == 0 and n_boot > 0:
+        return f"p < {1 / n_boot:.3g}"
+    return f"p = {p_boot:.3g}"
+
+
 def verdict(
-    name_a: str, name_b: str, diff: float, low: float, high: float, p_boot: float, p_mc: float
+    name_a: str,
+    name_b: str,
+    diff: float,
+    low: float,
+    high: float,
+    p_boot: float,
+    p_mc: float,
+    n_boot: int = 1000,
 ) -> str:
     better, worse = (name_a, name_b) if diff >= 0 else (name_b, name_a)
     size = f"{abs(diff):.3f} macro-F1 (95 % CI of A - B: {low:+.3f} to {high:+.3f})"
+    tests = f"bootstrap {_bootstrap_p(p_boot, n_boot)}, McNemar p = {p_mc:.3g}"
     if p_boot < 0.05 and p_mc < 0.05:
-        return (
-            f"{better} is better than {worse} by {size}; significant "
-            f"(bootstrap p = {p_boot:.3g}, McNemar p = {p_mc:.3g})."
-        )
+        return f"{better} is better than {worse} by {size}; significant ({tests})."
     if p_boot < 0.05 or p_mc < 0.05:
         return (
-            f"{better} scores {size} higher than {worse}; the tests disagree (bootstrap p = {p_boot:.3g}, "
-            f"McNemar p = {p_mc:.3g}): treat the difference as uncertain."
+            f"{better} scores {size} higher than {worse}; the tests disagree ({tests}): "
+            "treat the difference as uncertain."
         )
+    # no winner to name, so the difference keeps its sign (A - B)
     return (
-        f"No significant difference between {name_a} and {name_b}: {size}; bootstrap p = {p_boot:.3g}, "
-        f"McNemar p = {p_mc:.3g}. More test items or a larger gap would be needed."
+        f"No significant difference between {name_a} and {name_b}: A - B = {diff:+.3f} macro-F1 "
+        f"(95 % CI {low:+.3f} to {high:+.3f}); {tests}. More test items or a larger gap would be needed."
     )
 
 
@@ -161,7 +175,7 @@ def paired(
     f1_a, f1_b = _macro_f1(y, pa, roles), _macro_f1(y, pb, roles)
     return Comparison(
         ids[0], ids[1], names[0], names[1], len(merged), f1_a, f1_b, diff, low, high, p_boot,
-        a_only, b_only, p_mc, verdict(names[0], names[1], diff, low, high, p_boot, p_mc),
+        a_only, b_only, p_mc, verdict(names[0], names[1], diff, low, high, p_boot, p_mc, n_boot),
     )  # fmt: skip
 
 

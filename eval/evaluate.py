@@ -33,9 +33,18 @@ def load_predictions(run_id: str) -> pd.DataFrame:
     return pd.read_parquet(Path(local))
 
 
-def extra_metrics(dataset: str) -> list[str]:
-    """The metrics a dataset's config asks for beside the defaults (the first one ranks its runs)."""
-    return list(load_dataset_config(base_dataset_name(dataset)).extra_metrics)
+def extra_metrics(dataset: str, task: Task | None = None) -> list[str]:
+    """The metrics a dataset's config asks for beside the defaults (the first one ranks its runs).
+
+    An annotations dataset's configurations can mix single- and multi-label tasks: for ``task``,
+    a metric defined only for the other kind is left out (a schema flag it lacks is still an error).
+    """
+    config = load_dataset_config(base_dataset_name(dataset))
+    names = list(config.extra_metrics)
+    if task is None or not config.from_annotations:
+        return names
+    kind = metrics.MULTI if task.multi_label else metrics.SINGLE
+    return [name for name in names if kind in metrics.get(name).kinds()]
 
 
 def compute_metrics(
@@ -43,7 +52,8 @@ def compute_metrics(
 ) -> dict[str, float]:
     """Every metric of the registry that applies, and the per-label figures, of logged predictions."""
     task = schema.task(task_name)
-    return metrics.compute(list(predictions["gold"]), list(predictions["pred"]), task, extra_metrics(dataset))
+    extra = extra_metrics(dataset, task)
+    return metrics.compute(list(predictions["gold"]), list(predictions["pred"]), task, extra)
 
 
 def bootstrap_intervals(
@@ -57,7 +67,7 @@ def bootstrap_intervals(
     """95 % percentile intervals of the headline metrics, resampling test items with replacement."""
     task = schema.task(task_name)
     roles = metrics.Roles.of(task)
-    chosen = metrics.selected(task, extra_metrics(dataset))
+    chosen = metrics.selected(task, extra_metrics(dataset, task))
     y, p = metrics.encode(list(predictions["gold"]), roles), metrics.encode(list(predictions["pred"]), roles)
     return stats.intervals(
         lambda rows: metrics.from_encoded(y[rows], p[rows], roles, chosen), len(y), n_boot, seed
@@ -120,7 +130,7 @@ def evaluate_run(
 
 def primary_metric(task: Task, dataset: str) -> str:
     """The figure runs of one task and dataset are ranked by: the benchmark's own, else macro-F1."""
-    return metrics.primary(task, extra_metrics(dataset))
+    return metrics.primary(task, extra_metrics(dataset, task))
 
 
 def registered_name(task: str, dataset: str) -> str:

@@ -1,8 +1,9 @@
-"""Figures logged with a run's metrics."""
+"""Figures of a run: logged with its metrics (confusion matrix) or drawn for the report (per-class F1)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sklearn.metrics import confusion_matrix
@@ -51,3 +52,37 @@ def confusion_figure(matrix: np.ndarray, labels: list[str], title: str):  # type
     fig.colorbar(image, ax=ax, shrink=0.8)
     fig.tight_layout()
     return fig
+
+
+def class_f1_figure(metrics: Mapping[str, float], codes: list[str], title: str):  # type: ignore[no-untyped-def]
+    """Horizontal bars of each label's test F1, its test support beside it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, max(2.5, 0.32 * len(codes) + 1.2)))
+    values = [metrics.get(f"f1_{code}", 0.0) for code in codes]
+    positions = range(len(codes))
+    ax.barh(positions, values, color="#4c72b0")
+    for y, (code, value) in enumerate(zip(codes, values, strict=True)):
+        support = metrics.get(f"support_{code}")
+        note = f"{value:.2f}" + (f" (n={support:.0f})" if support is not None else "")
+        ax.text(min(value + 0.01, 0.75), y, note, va="center", fontsize=8)
+    ax.set_yticks(list(positions), codes)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("F1")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def png_of(figure) -> bytes:  # type: ignore[no-untyped-def]
+    """The figure as PNG bytes; the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    return buffer.getvalue()

@@ -9,9 +9,8 @@ from rich.table import Table
 from core import tracking
 from core.settings import Settings, get_settings
 from dataset.config import base_dataset_name, load_dataset_config
+from eval.columns import cell, shown
 from eval.evaluate import PREFIX
-
-COLUMNS = ("macro_f1", "accuracy", "fnc_score", "f_avg")
 
 
 @dataclass(frozen=True)
@@ -73,32 +72,23 @@ def with_published(rows: list[ResultRow]) -> list[ResultRow]:
 
 
 def render(rows: list[ResultRow]) -> Table:
-    """A table for the terminal: our runs in bold, published figures dimmed, their sources as notes."""
+    """A table for the terminal: our runs in bold, published figures dimmed, their sources as notes;
+    a column for each registry metric that any row has."""
+    columns = shown(row.metrics for row in rows)
     table = Table(
         title="Test-set results: newslab runs (MLflow) beside published systems; [95 % bootstrap interval]"
     )
     table.add_column("dataset")
     table.add_column("system")
-    for column in COLUMNS:
-        table.add_column(column.replace("_", " "), justify="right")
+    for metric in columns:
+        table.add_column(metric.title, justify="right")
     table.add_column("run")
     notes: list[str] = []
     last = None
     for row in rows:
         if last is not None and row.dataset != last:
             table.add_section()
-        cells = []
-        for column in COLUMNS:
-            value = row.metrics.get(column)
-            low, high = row.metrics.get(f"{column}_ci_low"), row.metrics.get(f"{column}_ci_high")
-            if value is None:
-                cells.append("")
-            elif column == "fnc_score":
-                ci = f" [{100 * low:.1f}-{100 * high:.1f}]" if low is not None else ""
-                cells.append(f"{100 * value:.2f} %{ci}")
-            else:
-                ci = f" [{low:.3f}-{high:.3f}]" if low is not None else ""
-                cells.append(f"{value:.3f}{ci}")
+        cells = [cell(metric, row.metrics) for metric in columns]
         if row.ours:
             source = row.source[:8]
         else:

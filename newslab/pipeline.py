@@ -1,23 +1,36 @@
-"""The main job: assets -> datasets -> training -> evaluation -> results table."""
+"""The main job: assets -> datasets -> training -> evaluation -> results table.
+
+A training step is skipped when a finished, evaluated run of the same key exists: the key
+hashes what a trained model is a function of (the validated experiment config, the dataset
+fingerprint, the schema fingerprint and the code of the packages that train and score it),
+so a second `newslab run` with nothing changed trains nothing. ``force`` retrains anyway.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import importlib
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core import tracking
 from core.assets import fetch
 from core.console import err_console
 from core.schema import load_schema
 from core.settings import Settings, get_settings
 from core.yamlio import load_model
-from dataset.build import BuiltDataset, build
+from dataset.build import BuiltDataset, build, dataset_path, read_meta
 from dataset.config import load_dataset_config
-from eval.evaluate import evaluate_run
+from eval.evaluate import PREFIX, evaluate_run
 from eval.results import ResultRow, latest_runs, with_published
-from training.config import load_experiment
+from training.config import ExperimentConfig, load_experiment
 from training.train import TrainResult, train
+
+#: the packages whose code decides a trained model and its test metrics (part of the run key)
+MODEL_PACKAGES = ("core", "dataset", "training", "eval")
 
 
 class RunConfig(BaseModel):
@@ -29,14 +42,52 @@ class RunConfig(BaseModel):
 @dataclass(frozen=True)
 class RunOutcome:
     datasets: list[BuiltDataset]
-    trained: list[TrainResult]
+    trained: list[TrainResult]  #: trained by this call
     results: list[ResultRow]
+    reused: list[str] = field(default_factory=list)  #: ids of the runs found done and not retrained
 
 
-def run(config: Path | None = None, limit: int | None = None, settings: Settings | None = None) -> RunOutcome:
+def code_version() -> str:
+    """A hash of the sources of ``MODEL_PACKAGES`` (a dirty tree counts, unlike a git commit)."""
+    folders = [Path(str(importlib.import_module(name).__file__)).parent for name in MODEL_PACKAGES]
+    return tracking.code_version(folders)
+
+
+def run_key(config: ExperimentConfig, dataset_fingerprint: str, schema_fingerprint: str, code: str) -> str:
+    """The key of a training step: equal keys train the same model (the seed is in the config)."""
+    parts = {
+        "config": config.model_dump(mode="json"),
+        "dataset": dataset_fingerprint,
+        "schema": schema_fingerprint,
+        "code": code,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def find_done(key: str, settings: Settings) -> str | None:
+    """The newest finished run with this key that has its test metrics, or None."""
+    tracking.connect(settings)
+    import mlflow
+
+    runs = mlflow.search_runs(
+        search_all_experiments=True,
+        filter_string=f"tags.`{tracking.RUN_KEY_TAG}` = '{key}' and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+        output_format="list",
+    )
+    return next((r.info.run_id for r in runs if any(k.startswith(PREFIX) for k in r.data.metrics)), None)
+
+
+def run(
+    config: Path | None = None,
+    limit: int | None = None,
+    settings: Settings | None = None,
+    force: bool = False,
+) -> RunOutcome:
     """Run the main job on embedded defaults (local files and a local MLflow store).
 
-    ``limit`` caps each split at that many items (a quick slice for tests and demos).
+    ``limit`` caps each split at that many items (a quick slice for tests and demos);
+    ``force`` retrains experiments whose finished run would otherwise be reused.
     """
     settings = settings or get_settings()
     schema = load_schema(settings.schema_path)
@@ -56,14 +107,30 @@ def run(config: Path | None = None, limit: int | None = None, settings: Settings
         b = built[name]
         sizes = ", ".join(f"{k} {v:,}" for k, v in b.counts.items())
         say(f"[green]✓[/] dataset {b.path.name}: {sizes} ({'built' if b.written else 'unchanged'})")
-    trained = []
+    code = code_version()
+    trained, reused, run_ids = [], [], []
     for experiment, name in zip(experiments, run_config.experiments, strict=True):
         base, _, part = experiment.dataset.partition("/")
         dataset = built[base].path.name + (f"/{part}" if part else "")
+        meta = read_meta(dataset_path(dataset, settings))
+        key = run_key(experiment, meta["fingerprint"], schema.fingerprint, code) if meta else None
+        done = find_done(key, settings) if key and not force else None
+        if done:
+            reused.append(done)
+            run_ids.append(done)
+            say(f"[green]✓[/] {experiment.name}: unchanged, reused run {done} (--force retrains)")
+            continue
         with err_console.status(f"training {experiment.name} on {dataset}"):
             result = train(name, dataset=dataset, settings=settings, schema=schema)
             evaluate_run(result.run_id, settings=settings, schema=schema)
+        if key:  # only now, trained and evaluated, is the run findable as done
+            from mlflow import MlflowClient
+
+            client = MlflowClient()
+            client.set_tag(result.run_id, tracking.RUN_KEY_TAG, key)
+            client.set_tag(result.run_id, tracking.CODE_VERSION_TAG, code)
         trained.append(result)
+        run_ids.append(result.run_id)
         say(f"[green]✓[/] trained {experiment.name} in {result.fit_seconds:.1f} s (run {result.run_id})")
-    results = with_published(latest_runs([t.run_id for t in trained], settings=settings))
-    return RunOutcome(list(built.values()), trained, results)
+    results = with_published(latest_runs(run_ids, settings=settings))
+    return RunOutcome(list(built.values()), trained, results, reused)

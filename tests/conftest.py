@@ -9,12 +9,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from core.settings import PROJECT_DIR, Settings, get_settings
+
+if TYPE_CHECKING:
+    from annotation.client import Connection
 
 SHARED = PROJECT_DIR.parent / "shared"
 
@@ -40,6 +45,34 @@ def shared() -> Path:
             pytest.fail(f"the external data mirror {SHARED} is not present")
         pytest.skip(f"the external data mirror {SHARED} is not present")
     return SHARED
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def ls_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A real Label Studio, started once per session in a temp dir and shared by every folder's tests."""
+    from annotation import server  # imported here: most tests never start a server
+
+    settings = Settings(data_dir=Path(tmp_path_factory.mktemp("ls")) / "data", ls_port=free_port())
+    server.serve(settings)
+    yield settings
+    server.stop(settings)
+
+
+@pytest.fixture()
+def ls(ls_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[Settings, Connection]:
+    """The server, with a project prefix of this test's own so tests do not see each other's projects."""
+    from annotation.client import connect
+
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
+    monkeypatch.delenv("LABEL_STUDIO_USER_TOKEN", raising=False)
+    settings = ls_settings.model_copy(update={"ls_project_prefix": f"t-{uuid.uuid4().hex[:8]}"})
+    return settings, connect(settings)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -62,6 +62,8 @@ class Metric:
     higher_is_better: bool = True
     #: a reason the task cannot have this metric (a schema flag missing), or None
     requires: Callable[[Roles], str | None] | None = None
+    #: where its column goes in tables: defaults first, then by order, then by name
+    order: int = 100
 
     def kinds(self) -> tuple[str, ...]:
         return tuple(k for k, f in ((SINGLE, self.confusion), (MULTI, self.indicators)) if f is not None)
@@ -77,6 +79,14 @@ class Metric:
         if value is None or value != value:
             return ""
         return f"{100 * value:.2f} %" if self.percent else f"{value:.3f}"
+
+    def format_interval(self, low: float | None, high: float | None) -> str:
+        """A confidence interval as tables show it after the value (``[85.1–86.1]`` for a percentage)."""
+        if low is None or high is None or low != low or high != high:
+            return ""
+        if self.percent:
+            return f"[{100 * low:.1f}–{100 * high:.1f}]"
+        return f"[{low:.3f}–{high:.3f}]"
 
 
 _REGISTRY: dict[str, Metric] = {}

@@ -9,5 +9,6 @@ register(
         "share of items labelled right",
         confusion=lambda cm, roles: float(cm.trace() / max(cm.sum(), 1)),
         default=True,
+        order=1,
     )
 )

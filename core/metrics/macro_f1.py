@@ -25,4 +25,4 @@ def _multi(y: np.ndarray, p: np.ndarray, roles) -> float:  # type: ignore[no-unt
     return float(f1.mean())
 
 
-register(Metric("macro_f1", "macro F1", "mean F1 over the labels", _single, _multi, default=True))
+register(Metric("macro_f1", "macro F1", "mean F1 over the labels", _single, _multi, default=True, order=0))

@@ -19,5 +19,6 @@ register(
         confusion=lambda cm, roles: float(cm.trace() / max(cm.sum(), 1)),
         indicators=_multi,
         default=True,
+        order=1,
     )
 )

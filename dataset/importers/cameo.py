@@ -7,11 +7,13 @@ from pathlib import Path
 
 from core.errors import NewslabError
 from dataset.config import DatasetConfig
+from dataset.importers import register
 from dataset.records import LabeledItem
 
 SPLITS = ("train", "test")
 
 
+@register("cameo_pentacode")
 def read(directory: Path, config: DatasetConfig) -> Iterator[LabeledItem]:
     for split in SPLITS:
         path = directory / f"{split}.tsv"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from core.errors import NewslabError
 from dataset.config import DatasetConfig
+from dataset.importers import register
 from dataset.records import LabeledItem
 
 FILE = "referendum_it.csv"
@@ -30,6 +31,7 @@ def mask_hashtags(text: str, mask: str = "#hashtag") -> str:
     return HASHTAG.sub(mask, text)
 
 
+@register("conref_stance_ita")
 def read(directory: Path, config: DatasetConfig) -> Iterator[LabeledItem]:
     path = directory / FILE
     if not path.is_file():

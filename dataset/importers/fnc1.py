@@ -12,6 +12,7 @@ from pathlib import Path
 
 from core.errors import NewslabError
 from dataset.config import DatasetConfig
+from dataset.importers import register
 from dataset.records import LabeledItem
 
 SPLITS = {"train": "train", "test": "competition_test"}
@@ -33,6 +34,7 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
             yield reader.line_num, row
 
 
+@register("fnc1")
 def read(directory: Path, config: DatasetConfig) -> Iterator[LabeledItem]:
     for split, prefix in SPLITS.items():
         bodies_path = directory / f"{prefix}_bodies.csv"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from core.errors import NewslabError
 from dataset.config import DatasetConfig
+from dataset.importers import register
 from dataset.records import LabeledItem
 
 FILE = "PLOVER_GSR_CAMEO.txt"
@@ -73,6 +74,7 @@ def _depth_change(line: str) -> int:
     return depth
 
 
+@register("plover_gsr")
 def read(directory: Path, config: DatasetConfig) -> Iterator[LabeledItem]:
     path = directory / FILE
     skip = set(config.options.get("skip_events", []))  # type: ignore[arg-type]

@@ -41,12 +41,15 @@ app.add_typer(eval_app, name="eval")
 def run_cmd(
     config: Path = typer.Option(None, help="The main job's config (default configs/run.yaml)."),
     limit: int = typer.Option(None, help="At most this many items per split: a quick slice."),
+    force: bool = typer.Option(
+        False, "--force", help="Retrain every experiment, even those with a finished run of the same inputs."
+    ),
 ) -> None:
-    """The main job: fetch assets, build datasets, train, evaluate, print results."""
+    """The main job: fetch assets, build datasets, train (what changed), evaluate, print results."""
     from eval.results import render
     from newslab.pipeline import run
 
-    outcome = run(config=config, limit=limit)
+    outcome = run(config=config, limit=limit, force=force)
     console.print(render(outcome.results))
     uri = get_settings().resolved_tracking_uri
     console.print(f"Runs are in MLflow ({uri}). Browse them with `make ui`.")

@@ -93,7 +93,7 @@ def setup_cmd(
 
 @app.command("push")
 def push_cmd(
-    task: str = typer.Argument(..., help="Schema task whose projects receive tasks: stance or event_type."),
+    task: str = typer.Argument(..., help="The schema task whose projects get the tasks, e.g. stance."),
     ids: Path = typer.Option(None, help="A file of article ids, one per line (default: the whole corpus)."),
     limit: int = typer.Option(None, help="At most this many articles."),
     lang: str = typer.Option(None, help="Only articles in this language."),
@@ -134,7 +134,7 @@ def push_cmd(
 
 @app.command("submit")
 def submit_cmd(
-    task: str = typer.Argument(..., help="Schema task: stance or event_type."),
+    task: str = typer.Argument(..., help="A task of the schema, e.g. stance or event_type."),
     labels: Path = typer.Argument(..., help='JSONL: {"article_id", "target"?, "labels": [...]} per line.'),
     annotator: str = typer.Option(
         None, help="Submit as this annotator (made by `newslab annotate users`), in their own project."
@@ -242,7 +242,7 @@ def agreement_cmd(
 
 @app.command("review")
 def review_cmd(
-    task: str = typer.Argument(..., help="Schema task: stance or event_type."),
+    task: str = typer.Argument(..., help="A task of the schema, e.g. stance or event_type."),
     dataset: str = typer.Option("newslab", help="Dataset config whose `gold:` settings apply."),
     below: float = typer.Option(None, help="Agreement threshold (default: the config's gold.review_below)."),
 ) -> None:

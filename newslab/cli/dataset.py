@@ -19,13 +19,16 @@ def build_cmd(
     names: list[str] = typer.Argument(..., help="Dataset configs (configs/datasets/NAME.yaml)."),
     limit: int = typer.Option(None, help="At most this many items per split (a seeded sample)."),
     seed: int = typer.Option(0, help="Seed of the sample drawn with --limit."),
+    accept_changes: bool = typer.Option(
+        False, "--accept-changes", help="Accept local source files that changed since the first build."
+    ),
 ) -> None:
     """Import a dataset, map its labels onto the schema and save it under data/datasets/."""
     from dataset.build import build  # datasets and spaCy load only for the commands that use them
 
     for name in names:
         with err_console.status(f"building {name}"):
-            built = build(name, limit=limit, seed=seed)
+            built = build(name, limit=limit, seed=seed, accept_changes=accept_changes)
         state = "written" if built.written else "unchanged"
         console.print(f"{built.path}: fingerprint {built.fingerprint} ({state})")
         for config, counts in built.configs.items():

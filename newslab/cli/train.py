@@ -7,8 +7,6 @@ import typer
 from core.console import console, err_console, progress
 from newslab.cli.cligroup import DefaultCommandGroup
 
-SHOWN = ("macro_f1", "accuracy", "fnc_score", "f_avg")
-
 app = typer.Typer(
     cls=DefaultCommandGroup,
     no_args_is_help=True,
@@ -31,6 +29,7 @@ def run_cmd(
     trials: int = typer.Option(None, min=1, help="With --sweep: this many trials (default: the config's)."),
 ) -> None:
     """Train each experiment and log it to MLflow (the default command of `newslab train`)."""
+    from eval.columns import summary
     from eval.evaluate import evaluate_run
     from training.train import train
 
@@ -56,12 +55,13 @@ def run_cmd(
             console.print(
                 f"{config}: {found.trials} trial(s) in study {found.study!r}; best cv score "
                 f"{found.best_score:.4f} with {best}; final run {found.final.run_id}: "
-                + ", ".join(f"{k} {test_metrics[k]:.4f}" for k in SHOWN if k in test_metrics)
+                + summary(test_metrics)
             )
         return
     for config in configs:
         with err_console.status(f"training {config}"):
             result = train(config, dataset=dataset)
             metrics = evaluate_run(result.run_id) if evaluate else {}
-        shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in SHOWN if k in metrics)
-        console.print(f"{result.name}: run {result.run_id} in experiment {result.experiment}; {shown}")
+        console.print(
+            f"{result.name}: run {result.run_id} in experiment {result.experiment}; {summary(metrics)}"
+        )

@@ -51,7 +51,7 @@ def test_serve_is_idempotent_and_status_reports(ls) -> None:  # type: ignore[no-
 
 
 def test_a_server_that_is_down_gives_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.annotation.conftest import free_port
+    from tests.conftest import free_port
 
     settings = Settings(data_dir=tmp_path, ls_url=f"http://127.0.0.1:{free_port()}")
     with pytest.MonkeyPatch.context() as mp:

@@ -52,8 +52,8 @@ def test_read_labels_checks_every_line(tmp_path: Path) -> None:
 
 
 def test_guidelines_render_as_html_for_label_studio() -> None:
-    page = instructions()
-    assert page is not None and "<h2>1. Stance toward a target</h2>" in page and "<table>" in page
+    page = instructions(SCHEMA, "stance")
+    assert page is not None and "<h1>Stance toward a target</h1>" in page and "<table>" in page
 
 
 @pytest.mark.server

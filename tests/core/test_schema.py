@@ -7,6 +7,7 @@ import yaml
 
 from core.errors import NewslabError
 from core.schema import DEFAULT_SCHEMA_PATH, load_schema
+from core.settings import PROJECT_DIR
 from tests.conftest import run_cli
 
 
@@ -36,6 +37,14 @@ def test_fingerprint_changes_with_content(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(data))
     assert load_schema(path).fingerprint != load_schema().fingerprint
+
+
+def test_guidelines_do_not_change_the_fingerprint(tmp_path: Path) -> None:
+    """They guide annotators and are not part of the label set: datasets keep their fingerprints."""
+    path = _write(tmp_path, lambda d: d["tasks"]["stance"].update(guidelines="annotation/guidelines.md"))
+    schema = load_schema(path)
+    assert schema.guidelines_path("stance") == PROJECT_DIR / "annotation" / "guidelines.md"
+    assert schema.fingerprint == load_schema().fingerprint
 
 
 def _write(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
@@ -72,6 +81,14 @@ def _write(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
             "tasks.stance.labels.0.code",
         ),
         (lambda d: d["targets"].append(d["targets"][0]), "duplicate target codes: russia"),
+        (
+            lambda d: d["tasks"]["stance"]["labels"][1].update(name="Favor"),
+            "duplicate label name 'Favor'",
+        ),
+        (lambda d: d["tasks"].update(title=d["tasks"]["stance"]), "tasks.title: 'title' is a name"),
+        (lambda d: d["tasks"].update(target_name=d["tasks"]["stance"]), "reserved: agreement, article_id"),
+        (lambda d: d.update(targets=[]), "tasks.stance.needs_target: the task is annotated toward targets"),
+        (lambda d: d.update(guidelines="nope.md"), "guidelines: guidelines file 'nope.md' not found"),
     ],
 )
 def test_bad_schema_names_the_file_and_key(tmp_path: Path, mutate, expected: str) -> None:  # type: ignore[no-untyped-def]
@@ -80,6 +97,30 @@ def test_bad_schema_names_the_file_and_key(tmp_path: Path, mutate, expected: str
         load_schema(path)
     assert str(path) in err.value.message
     assert expected in err.value.message
+
+
+def test_a_repeated_key_is_refused_with_its_path_and_lines(tmp_path: Path) -> None:
+    """PyYAML keeps the last of two equal keys: a second `stance:` would silently replace the first."""
+    text = DEFAULT_SCHEMA_PATH.read_text()
+    path = tmp_path / "labels.yaml"
+    path.write_text(text.replace("\ntasks:\n", "\ntasks:\n  stance:\n    kind: multi_label\n", 1))
+    with pytest.raises(NewslabError) as err:
+        load_schema(path)
+    first = text.splitlines().index("tasks:") + 2
+    assert f"{path}: line" in err.value.message
+    assert f"duplicate key tasks.stance (first on line {first})" in err.value.message
+    path.write_text("version: 1\nversion: 2\n")
+    with pytest.raises(NewslabError, match=r"line 2: duplicate key version \(first on line 1\)"):
+        load_schema(path)
+
+
+def test_a_merge_key_may_be_overridden(tmp_path: Path) -> None:
+    """YAML merges (`<<: *anchor`) are meant to be overridden: only a key written twice is refused."""
+    from core.yamlio import read_yaml
+
+    path = tmp_path / "m.yaml"
+    path.write_text("base: &b {kind: single_label, annotate: true}\nother:\n  <<: *b\n  annotate: false\n")
+    assert read_yaml(path)["other"] == {"kind": "single_label", "annotate": False}
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:

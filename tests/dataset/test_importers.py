@@ -69,9 +69,37 @@ def test_cameo_malformed_line(tmp_path: Path) -> None:
 
 
 def test_unknown_importer() -> None:
-    known = "known importers: cameo_pentacode, conref_stance_ita, fnc1, plover_gsr"
+    known = "known importers: cameo_pentacode, conref_stance_ita, fnc1, plover_gsr, table"
     with pytest.raises(NewslabError, match=known):
         get_importer("nope")
+
+
+def test_a_new_module_registers_its_importer_by_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Adding an importer is adding a module: the package finds it, no list to edit."""
+    import sys
+
+    import dataset.importers as package
+
+    (tmp_path / "mine.py").write_text(
+        "from dataset.importers import register\n"
+        "from dataset.records import LabeledItem\n\n"
+        "@register('mine')\n"
+        "def read(directory, config):\n"
+        "    yield LabeledItem(id='m1', text='hello', labels=('AGREE',), split='', article_id='m1')\n"
+    )
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    monkeypatch.setattr(package, "_REGISTRY", dict(package._REGISTRY))
+    monkeypatch.delitem(sys.modules, "dataset.importers.mine", raising=False)
+    package._load.cache_clear()
+    try:
+        assert [i.id for i in get_importer("mine")(tmp_path, None)] == ["m1"]  # type: ignore[arg-type]
+    finally:
+        package._load.cache_clear()
+        sys.modules.pop("dataset.importers.mine", None)
+    with pytest.raises(ValueError, match="registered twice"):
+        package.register("mine")(lambda directory, config: [])
 
 
 PLOVER_SAMPLE = """[

@@ -13,7 +13,7 @@ from core.assets import fetch
 from core.errors import NewslabError
 from core.settings import Settings
 from dataset.build import build
-from eval.compare import align, compare_runs, mcnemar_test, paired_bootstrap
+from eval.compare import align, compare_runs, mcnemar_test, paired_bootstrap, verdict
 from tests.eval.conftest import train_conref_pair
 from training.train import train
 
@@ -36,6 +36,16 @@ def test_paired_bootstrap_of_identical_and_better_predictions() -> None:
     noisy = np.where(rng.random(300) < 0.4, (y + 1) % 3, y)
     diff, low, high, p = paired_bootstrap(y, y.copy(), noisy, roles, n_boot=300)
     assert diff > 0.3 and low > 0 and p < 0.01
+
+
+def test_verdict_keeps_the_sign_without_a_winner_and_bounds_a_zero_p() -> None:
+    tie = verdict("lr", "cnb", -0.012, -0.05, 0.03, 0.41, 0.6)
+    assert "No significant difference between lr and cnb: A - B = -0.012 macro-F1" in tie
+    assert "(95 % CI -0.050 to +0.030); bootstrap p = 0.41, McNemar p = 0.6." in tie
+    clear = verdict("lr", "cnb", -0.2, -0.25, -0.15, 0.0, 1e-5, n_boot=1000)
+    assert clear.startswith("cnb is better than lr by 0.200 macro-F1")
+    assert "bootstrap p < 0.001, McNemar p = 1e-05" in clear and "p = 0," not in clear
+    assert "bootstrap p < 0.005" in verdict("lr", "cnb", 0.2, 0.1, 0.3, 0.0, 0.5, n_boot=200)
 
 
 def test_different_test_items_are_refused() -> None:

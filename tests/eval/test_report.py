@@ -16,23 +16,15 @@ import pytest
 
 from core.errors import NewslabError
 from core.settings import Settings
+from eval.analysis import ERRORS
 from eval.breakdowns import GroupMetrics
 from eval.calibration import reliability, reliability_figure
 from eval.errors import ConfidentError, ConfusedPair, ErrorAnalysis, Example
-from eval.plots import confusion_figure
-from eval.report import (
-    FIGURES,
-    DatasetSection,
-    Figure,
-    Report,
-    RunSection,
-    class_f1_figure,
-    png_of,
-    redact,
-    render_html,
-    render_markdown,
-    write_report,
-)
+from eval.plots import class_f1_figure, confusion_figure, png_of
+from eval.report_collect import redact
+from eval.report_model import DatasetSection, Figure, Report, RunSection
+from eval.report_publish import write_report
+from eval.report_render import FIGURES, render_html, render_markdown
 from eval.results import ResultRow
 from tests.conftest import run_cli
 from tests.eval.conftest import train_conref_pair
@@ -127,6 +119,21 @@ def test_markdown_has_the_tables_and_relative_figures() -> None:
     assert f"![confusion matrix, run aaaaaaaa]({FIGURES}/{RUN_A}-confusion.png)" in markdown
     assert "Voto sì \\| &lt;script>" in markdown  # a pipe does not break the table
     assert "| lang | it | 100 | 0.700 | 0.610 |" in markdown
+
+
+def test_both_templates_say_what_a_run_lacks() -> None:
+    bare = RunSection(
+        RUN_A, "1", "lr", "conref_ita", "stance", {"macro_f1": 0.5}, errors=ErrorAnalysis([], [])
+    )
+    lacking = RunSection(RUN_B, "1", "cnb", "conref_ita", "stance", {"macro_f1": 0.4}, missing=[ERRORS])
+    rows = [ResultRow("conref_ita", s.system, s.metrics, s.run_id, ours=True) for s in (bare, lacking)]
+    report = Report("now", "sqlite:///x.db", rows, [DatasetSection("conref_ita", [bare, lacking])])
+    html, markdown = render_html(report), render_markdown(report)
+    for text in (html, markdown):
+        assert "No errors." in text and "None (no wrong prediction with a probability)." in text
+        assert f"Not logged with this run: {ERRORS} (evaluate it again:" in text
+    assert "| dataset | system | macro F1 | ECE |" not in markdown  # no run has an ECE
+    assert "| dataset | system | macro F1 | MLflow run |" in markdown
 
 
 def test_write_report_replaces_files_and_drops_stale_figures(tmp_path: Path) -> None:
@@ -277,7 +284,8 @@ def test_evaluate_logs_calibration_breakdowns_and_errors(real_runs: tuple[Settin
 def test_report_of_two_real_runs(real_runs: tuple[Settings, list[str]], tmp_path: Path) -> None:
     import mlflow
 
-    from eval.report import EXPERIMENT, build_report
+    from eval.report import build_report
+    from eval.report_publish import EXPERIMENT
 
     settings, runs = real_runs
     curve = (settings.data_dir.parent / "learning_curve_run").read_text()

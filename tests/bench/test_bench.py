@@ -1,0 +1,85 @@
+"""Benchmarks that cannot rot: every script in bench/ runs here at a tiny size and must print its figures."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from core.settings import PROJECT_DIR, Settings
+
+BENCH = PROJECT_DIR / "bench"
+#: the scripts smoke-tested below; a new script fails test_every_script_has_a_smoke_test until added
+SMOKED = {"annotate_roundtrip.py", "corpus_ingest.py", "dataset_build.py", "train_models.py"}
+
+
+def bench(script: str, *args: str, tmp_path: Path, env: dict[str, str] | None = None) -> str:
+    """Run ``bench/<script>`` in a subprocess with its data under ``tmp_path``; its stdout."""
+    full_env = {
+        **os.environ,
+        # the packages from this checkout, however the virtualenv was installed
+        "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")]),
+        "NEWSLAB_DATA_DIR": str(tmp_path / "data"),
+        **(env or {}),
+    }
+    result = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=PROJECT_DIR,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_every_script_has_a_smoke_test() -> None:
+    assert {p.name for p in BENCH.glob("*.py") if not p.name.startswith("_")} == SMOKED
+
+
+@pytest.mark.slow
+def test_corpus_ingest(tmp_path: Path, shared: Path) -> None:
+    out = bench("corpus_ingest.py", "--sizes", "200", "--workdir", str(tmp_path / "work"), tmp_path=tmp_path)
+    assert "200 articles:" in out and "articles/s" in out and "peak RSS" in out
+
+
+@pytest.mark.slow
+def test_dataset_build(tmp_path: Path) -> None:
+    args = ("--sizes", "200", "--bootstrap", "2", "--workdir", str(tmp_path / "work"))
+    out = bench("dataset_build.py", *args, tmp_path=tmp_path)
+    assert "200 rows:" in out and "rows/s" in out and "alpha (MASI)" in out
+
+
+@pytest.mark.slow
+def test_train_models(tmp_path: Path, shared: Path) -> None:
+    spec = importlib.util.spec_from_file_location("bench_train_models", BENCH / "train_models.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    families = [f for f in module.DATASETS["cameo_pentacode"] if f not in module.OPTIONAL]
+
+    out = bench("train_models.py", "--only", "cameo_pentacode", "--limit", "30", tmp_path=tmp_path)
+    lines = [line for line in out.splitlines() if line.startswith("cameo_pentacode")]
+    assert [f for f in families if any(f in line for line in lines)] == families
+    assert all("macro-F1" in line for line in lines)
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_annotate_roundtrip(tmp_path: Path, ls_settings: Settings) -> None:
+    """On the session's Label Studio, in projects of its own prefix."""
+    from annotation import server
+
+    env = {
+        "NEWSLAB_LS_URL": server.status(ls_settings).url,
+        "LABEL_STUDIO_API_KEY": server.credentials(ls_settings).token,
+        "NEWSLAB_LS_PROJECT_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+    }
+    out = bench("annotate_roundtrip.py", "--tasks", "20", "--batch-size", "8", tmp_path=tmp_path, env=env)
+    assert "20 tasks" in out and "newslab push again" in out and "newslab pull" in out
