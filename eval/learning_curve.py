@@ -1,17 +1,20 @@
 """Learning curves: the test score of an experiment against the number of training annotations.
 
 The experiment's model is trained on growing, seeded subsets of the training split
-(whole articles at a time, so one article's pairs never straddle the subset's
-edge), several seeds per size, and scored on the full test split with the same
-metrics as ``newslab eval``. The curve is logged as one MLflow run tagged
-``newslab.kind=learning_curve`` (metrics ``curve_<metric>`` at step = training
-items, ``plots/learning_curve.png``, ``eval/learning_curve.csv``), and read in plain
-words: how much the last doubling of annotations added, so annotators know whether
-more labelling is likely to help.
+(a fraction of its articles, whole articles at a time, so one article's pairs never
+straddle the subset's edge), several seeds per size, and scored on the full test split
+with the same metrics as ``newslab eval``. Each size is read as the mean and standard
+deviation over its seeds (an article brings a different number of items in each subset,
+so sizes are counted in articles). The curve is logged as one MLflow run tagged
+``newslab.kind=learning_curve`` (metrics ``curve_<metric>``, ``curve_<metric>_sd`` and
+``curve_items`` at step = training articles, ``plots/learning_curve.png``,
+``eval/learning_curve.csv``), and read in plain words: how much the last doubling of
+annotated articles added, so annotators know whether more labelling is likely to help.
 """
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,11 +27,9 @@ from core import tracking
 from core.errors import NewslabError
 from core.schema import Schema, load_schema
 from core.settings import Settings, get_settings
-from dataset.build import dataset_path, load
 from eval.evaluate import compute_metrics, primary_metric
 from training.config import load_experiment
-from training.models import build_model, input_columns
-from training.train import check_dataset, fit_model, predict_codes, split_gold, split_inputs, training_lang
+from training.runner import fit_predict, prepare_experiment
 
 KIND = "learning_curve"
 PLOT = "plots/learning_curve.png"
@@ -40,6 +41,8 @@ FLAT = 0.01
 @dataclass(frozen=True)
 class CurvePoint:
     fraction: float
+    #: training articles (the size asked for) and the items they hold (pairs, for stance)
+    n_articles: int
     n_train: int
     seed: int
     metrics: dict[str, float]
@@ -55,32 +58,58 @@ class LearningCurve:
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(
-            [{"fraction": p.fraction, "n_train": p.n_train, "seed": p.seed, **p.metrics} for p in self.points]
+            [
+                {
+                    "fraction": p.fraction,
+                    "n_articles": p.n_articles,
+                    "n_train": p.n_train,
+                    "seed": p.seed,
+                    **p.metrics,
+                }
+                for p in self.points
+            ]
         )
 
     def summary(self) -> pd.DataFrame:
-        """Mean and standard deviation of the metric per training size."""
-        frame = self.frame()
-        return frame.groupby("n_train")[self.metric].agg(["mean", "std", "count"]).reset_index()
+        """Per requested size (fraction): the training articles, the mean number of training items,
+        and the mean, standard deviation and count of the metric over seeds; smallest first."""
+        grouped = self.frame().groupby("fraction")
+        return grouped.agg(
+            n_articles=("n_articles", "max"),
+            n_train=("n_train", "mean"),
+            mean=(self.metric, "mean"),
+            std=(self.metric, "std"),
+            count=(self.metric, "count"),
+        ).reset_index()
 
     def gain_per_doubling(self) -> float:
-        """The slope of the metric against log2(training items) over the last two sizes."""
+        """The slope of the mean metric against log2(training articles) over the last two sizes."""
         s = self.summary()
-        if len(s) < 2:
+        if len(s) < 2 or s["n_articles"].iloc[-1] <= s["n_articles"].iloc[-2]:
             return float("nan")
-        (n0, m0), (n1, m1) = s[["n_train", "mean"]].iloc[-2], s[["n_train", "mean"]].iloc[-1]
-        return float((m1 - m0) / np.log2(n1 / n0))
+        (a0, m0), (a1, m1) = s[["n_articles", "mean"]].iloc[-2], s[["n_articles", "mean"]].iloc[-1]
+        return float((m1 - m0) / np.log2(a1 / a0))
 
     def verdict(self) -> str:
         gain = self.gain_per_doubling()
         s = self.summary()
         last = s.iloc[-1]
-        head = f"{self.metric} {last['mean']:.3f} with {int(last['n_train']):,} training items"
+        head = (
+            f"{self.metric} {last['mean']:.3f} with {int(last['n_articles']):,} training articles "
+            f"({last['n_train']:,.0f} items)"
+        )
         if np.isnan(gain):
             return head + "; one size only: no trend."
+        before = s.iloc[-2]
+        noise = (
+            f", sd over {int(before['count'])} seeds before it {before['std']:.3f}"
+            if before["count"] > 1
+            else ""
+        )
+        added = f"the last doubling added {gain:+.3f} (mean of each size{noise})"
         if gain >= FLAT:
-            return f"{head}; the last doubling added {gain:+.3f}: still rising, more annotations should help."
-        return f"{head}; the last doubling added {gain:+.3f}: flat, more of the same will help little."
+            return f"{head}; {added}: still rising, more annotations should help."
+        return f"{head}; {added}: flat, more of the same will help little."
 
 
 def plan(fractions: tuple[float, ...], seeds: int) -> list[tuple[float, int]]:
@@ -94,13 +123,12 @@ def plan(fractions: tuple[float, ...], seeds: int) -> list[tuple[float, int]]:
 
 
 def subset_rows(groups: list[str], fraction: float, seed: int) -> np.ndarray:
-    """Rows of a seeded random subset of whole groups holding about ``fraction`` of the rows."""
+    """Rows of a seeded random subset of ``fraction`` of the groups (rounded up), whole groups."""
     if not 0 < fraction <= 1:
         raise NewslabError(f"learning curve: size {fraction} is not a fraction in (0, 1].")
     codes, inverse = np.unique(np.asarray(groups, dtype=object), return_inverse=True)
     order = np.random.default_rng(seed).permutation(len(codes))
-    sizes = np.bincount(inverse, minlength=len(codes))[order]
-    keep = order[: int(np.searchsorted(np.cumsum(sizes), fraction * len(groups)) + 1)]
+    keep = order[: max(1, math.ceil(round(fraction * len(codes), 9)))]
     return np.flatnonzero(np.isin(inverse, keep))
 
 
@@ -119,32 +147,24 @@ def learning_curve(
     settings = settings or get_settings()
     schema = schema or load_schema(settings.schema_path)
     config, _ = load_experiment(experiment)
-    task = schema.task(config.task)
-    path = dataset_path(dataset or config.dataset, settings)
-    ds, meta = load(path)
-    check_dataset(config, meta, ds, path)
+    data = prepare_experiment(config, dataset, settings, schema)
+    meta = data.meta
     if log:
         tracking.connect(settings)  # a server that is down fails here, before any training
-    columns = input_columns(config.model)
-    x_train, x_test = split_inputs(ds["train"], columns), split_inputs(ds["test"], columns)
-    y_train, y_test = split_gold(ds["train"], task), split_gold(ds["test"], task)
-    groups = list(ds["train"]["article_id"])
-    lang = training_lang(ds["train"])
+    groups = data.train.groups
     points: list[CurvePoint] = []
     for fraction, seed in steps:
         rows = subset_rows(groups, fraction, config.seed + seed)
-        model = build_model(config.model, task, config.seed, lang=lang)
-        fit_model(model, x_train.iloc[rows], [y_train[i] for i in rows], task, [groups[i] for i in rows])
-        predictions = pd.DataFrame({"gold": y_test, "pred": predict_codes(model, x_test, task)})
-        point = CurvePoint(
-            fraction, len(rows), seed, compute_metrics(predictions, config.task, meta["name"], schema)
-        )
+        fitted = fit_predict(data, config.seed, data.train.subset(rows), data.test.x)
+        predictions = pd.DataFrame({"gold": data.test.gold, "pred": fitted.predicted})
+        scores = compute_metrics(predictions, config.task, meta["name"], schema)
+        point = CurvePoint(fraction, len({groups[i] for i in rows}), len(rows), seed, scores)
         points.append(point)
         if on_point:
             on_point(point)
-    metric = primary_metric(task, meta["name"])
+    metric = primary_metric(data.task, meta["name"])
     curve = LearningCurve(config.name, meta["name"], metric, points)
-    return _log(curve, config.task, path, settings) if log else curve
+    return _log(curve, config.task, data.path, settings) if log else curve
 
 
 def curve_figure(curve: LearningCurve):  # type: ignore[no-untyped-def]
@@ -155,9 +175,9 @@ def curve_figure(curve: LearningCurve):  # type: ignore[no-untyped-def]
 
     s = curve.summary()
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.errorbar(s["n_train"], s["mean"], yerr=s["std"].fillna(0), marker="o", capsize=3)
+    ax.errorbar(s["n_articles"], s["mean"], yerr=s["std"].fillna(0), marker="o", capsize=3)
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("training items (log scale)")
+    ax.set_xlabel("training articles (log scale; bars: sd over seeds)")
     ax.set_ylabel(f"test {curve.metric}")
     ax.set_title(f"{curve.experiment} on {curve.dataset}", fontsize=10)
     ax.grid(alpha=0.3)
@@ -180,7 +200,11 @@ def _log(curve: LearningCurve, task: str, path: Path, settings: Settings) -> Lea
     with mlflow.start_run(run_name=f"{curve.experiment}-learning-curve", tags=tags) as run:
         mlflow.log_params({"curve.metric": curve.metric, "curve.sizes": len(curve.summary())})
         for _, row in curve.summary().iterrows():
-            mlflow.log_metric(f"curve_{curve.metric}", float(row["mean"]), step=int(row["n_train"]))
+            step = int(row["n_articles"])
+            mlflow.log_metric(f"curve_{curve.metric}", float(row["mean"]), step=step)
+            mlflow.log_metric("curve_items", float(row["n_train"]), step=step)
+            if row["count"] > 1:
+                mlflow.log_metric(f"curve_{curve.metric}_sd", float(row["std"]), step=step)
         mlflow.log_metric("curve_gain_per_doubling", curve.gain_per_doubling())
         figure = curve_figure(curve)
         mlflow.log_figure(figure, PLOT)

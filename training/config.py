@@ -3,122 +3,46 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
 
 from core.errors import NewslabError
 from core.settings import get_settings
 from core.yamlio import load_model, read_yaml
+from training import registry
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TfidfLinearParams(_Strict):
-    """Word (and optionally character) TF-IDF features and a linear classifier."""
-
-    word_ngram_max: int = Field(2, ge=1, le=3)
-    char_ngrams: bool = False
-    char_ngram_max: int = Field(5, ge=2, le=6)
-    min_df: int = Field(1, ge=1)
-    max_features: int | None = Field(200_000, ge=1)
-    #: lr: logistic regression; svm: linear SVM with calibrated probabilities (Platt, 3-fold);
-    #: cnb: complement naive Bayes
-    classifier: Literal["lr", "svm", "cnb"] = "lr"
-    C: float = Field(4.0, gt=0)  #: lr and svm
-    alpha: float = Field(0.3, gt=0)  #: cnb smoothing
-    class_weight: Literal["balanced"] | None = None
-    max_iter: int = Field(2000, ge=10)
-    #: multi-label only: one decision threshold per label, tuned on out-of-fold predictions
-    tune_thresholds: bool = True
-    #: single-label only: per-class biases added to the log-probabilities, tuned on out-of-fold
-    #: predictions of the training data to maximise this metric (rare classes gain recall)
-    tune_bias: str | None = None
-    #: add MiniLM sentence embeddings of the text (tfidf_lr), or the embedding similarity of
-    #: target and text (tfidf_pair_lr); optional extra: `make embeddings`; English
-    embeddings: bool = False
-    embeddings_weight: float = Field(1.0, gt=0)
-    #: tfidf_pair_lr: refuting and hedging word counts (English) in target, lead and text
-    cue_features: bool = False
-    #: read the item's author (a tweet's account, an article's byline) beside
-    #: the text, one-hot, scaled by author_weight; authors unseen in training add nothing
-    author: bool = False
-    author_weight: float = Field(1.0, gt=0)
-
-
-class SpacyTextcatParams(_Strict):
-    """spaCy textcat / textcat_multilabel trained from scratch (see training/spacy_textcat.py)."""
-
-    #: bow: bag of n-grams (spacy.TextCatBOW.v3); ensemble: that plus a CNN (spacy.TextCatEnsemble.v2)
-    architecture: Literal["bow", "ensemble"] = "bow"
-    ngram_size: int = Field(2, ge=1, le=4)
-    epochs: int = Field(10, ge=1)
-    batch_size: int = Field(32, ge=1)
-    dropout: float = Field(0.2, ge=0, lt=1)
-    #: an installed trained spaCy pipeline to add the classifier to (default: a blank one)
-    base: str | None = None
-    #: multi-label only: each label's threshold tuned on a 20 % hold-out of the training data
-    tune_thresholds: bool = True
-
-
-class GbdtParams(_Strict):
-    """Gradient boosting (scikit-learn's HistGradientBoostingClassifier) on engineered dense
-    features: a truncated SVD of the text's TF-IDF, length features, and for ``gbdt_pair`` the
-    same for the target plus target/text similarity and overlap (whole text and lead)."""
-
-    svd_components: int = Field(100, ge=2, le=1000)
-    word_ngram_max: int = Field(2, ge=1, le=3)
-    max_features: int | None = Field(100_000, ge=1)
-    learning_rate: float = Field(0.1, gt=0, le=1)
-    max_iter: int = Field(300, ge=10)
-    max_leaf_nodes: int = Field(31, ge=2)
-    l2_regularization: float = Field(0.0, ge=0)
-    class_weight: Literal["balanced"] | None = None
-    #: single-label only: per-class biases tuned on out-of-fold predictions (see TfidfLinearParams)
-    tune_bias: str | None = None
-    tune_thresholds: bool = True  #: multi-label only
-    #: add the MiniLM embedding similarity of target and text (gbdt_pair; optional extra)
-    embeddings: bool = False
-    #: gbdt_pair: refuting and hedging word counts (English) in target, lead and text
-    cue_features: bool = False
-    #: gbdt_pair: match the target against each sentence of the text (MiniLM; optional extra):
-    #: cosine distribution, denying and reporting words in the closest sentences
-    sentence_match: bool = False
-    #: gbdt_pair with sentence_match: PCA components of the target-sentence interaction vectors
-    interactions: int = Field(0, ge=0, le=256)
-
-
-PARAMS = {
-    "tfidf_lr": TfidfLinearParams,
-    "tfidf_pair_lr": TfidfLinearParams,
-    "gbdt": GbdtParams,
-    "gbdt_pair": GbdtParams,
-    "spacy_textcat": SpacyTextcatParams,
-}
+class _Unchecked(BaseModel):
+    """The params of a model type that was refused."""
 
 
 class ModelConfig(_Strict):
-    #: tfidf_lr reads the text; tfidf_pair_lr reads the target (or headline) and the text
-    #: (the names say lr; ``params.classifier`` picks the linear model); spacy_textcat reads the text.
-    #: gbdt / gbdt_pair: gradient boosting on engineered features of the text (and target).
-    type: Literal["tfidf_lr", "tfidf_pair_lr", "gbdt", "gbdt_pair", "spacy_textcat"]
-    params: TfidfLinearParams | GbdtParams | SpacyTextcatParams = TfidfLinearParams()
+    """``type`` names a registered model family (``training/families/``); ``params`` are validated
+    against that family's own parameters, so an unknown type or parameter is refused by name."""
+
+    type: str
+    params: SerializeAsAny[BaseModel] = Field(default=None, validate_default=True)
+
+    @field_validator("type")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        registry.get(value)  # a ValueError that lists the known types
+        return value
 
     @field_validator("params", mode="before")
     @classmethod
     def _params_of_the_type(cls, value, info):  # type: ignore[no-untyped-def]
         kind = info.data.get("type")
-        if kind in PARAMS and not isinstance(value, BaseModel):
-            return PARAMS[kind].model_validate(value or {})
-        return value
-
-    @model_validator(mode="after")
-    def _matching(self) -> ModelConfig:
-        if not isinstance(self.params, PARAMS[self.type]):  # only the default can mismatch
-            object.__setattr__(self, "params", PARAMS[self.type]())
-        return self
+        if kind is None:  # the type was refused: its error says why, none is added here
+            return _Unchecked()
+        params = registry.get(kind).params
+        if isinstance(value, params):
+            return value
+        return params.model_validate(value.model_dump() if isinstance(value, BaseModel) else value or {})
 
 
 class SearchRange(_Strict):

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from training.features import HEDGING, REFUTING, SentenceEmbedder
+from training.embeddings import SentenceEmbedder
+from training.text_features import HEDGING, REFUTING
 
 #: sentence ends, and line breaks (news bodies put paragraphs on lines of their own)
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")

@@ -23,21 +23,11 @@ from sklearn.model_selection import GroupKFold
 
 from core import metrics, tracking
 from core.errors import NewslabError
-from core.schema import Schema, Task, load_schema
+from core.schema import Schema, load_schema
 from core.settings import Settings, get_settings
-from dataset.build import dataset_path, load
 from training.config import ExperimentConfig, SearchRange, load_experiment
-from training.models import build_model, input_columns
-from training.train import (
-    TrainResult,
-    check_dataset,
-    fit_model,
-    predict_codes,
-    split_gold,
-    split_inputs,
-    train,
-    training_lang,
-)
+from training.runner import Part, Prepared, fit_predict, prepare_experiment
+from training.train import TrainResult, train
 
 
 @dataclass(frozen=True)
@@ -71,41 +61,25 @@ def suggest(trial, space: dict[str, SearchRange]) -> dict:  # type: ignore[no-un
     return params
 
 
-def cv_score(
-    config: ExperimentConfig,
-    task: Task,
-    task_name: str,
-    dataset: str,
-    schema: Schema,
-    train_x: pd.DataFrame,
-    train_y: list,
-    groups: list[str],
-    valid: tuple[pd.DataFrame, list] | None,
-    lang: str = "xx",
-) -> float:
-    """The sweep metric of one parameter setting, from held-out predictions of the training data."""
+def cv_score(config: ExperimentConfig, data: Prepared) -> float:
+    """The sweep metric of one parameter setting (``config.model``), from held-out predictions of
+    the training data: the validation split's where there is one, else grouped folds'."""
 
-    def fit_predict(x_fit: pd.DataFrame, y_fit: list, x_held: pd.DataFrame, g_fit: list | None) -> list:
-        model = build_model(config.model, task, config.seed, lang=lang)
-        return predict_codes(fit_model(model, x_fit, y_fit, task, g_fit), x_held, task)
+    def predicted(fit: Part, x: pd.DataFrame) -> list:
+        return fit_predict(data, config.seed, fit, x, config.model).predicted
 
-    if valid is not None:
-        gold, pred = valid[1], fit_predict(train_x, train_y, valid[0], groups)
+    train = data.train
+    if data.validation is not None:
+        gold, pred = data.validation.gold, predicted(train, data.validation.x)
     else:
-        gold, pred = [None] * len(train_y), [None] * len(train_y)
+        gold, pred = train.gold, [None] * len(train.gold)
         folds = GroupKFold(n_splits=config.sweep.folds if config.sweep else 3)
-        for fit_rows, held_rows in folds.split(train_x, groups=groups):
-            held = fit_predict(
-                train_x.iloc[fit_rows],
-                [train_y[i] for i in fit_rows],
-                train_x.iloc[held_rows],
-                [groups[i] for i in fit_rows],
-            )
+        for fit_rows, held_rows in folds.split(train.x, groups=train.groups):
+            held = predicted(train.subset(fit_rows), train.x.iloc[held_rows])
             for i, p in zip(held_rows, held, strict=True):
                 pred[i] = p
-        gold = train_y
     metric = metrics.get(config.sweep.metric if config.sweep else "macro_f1")
-    roles = metrics.Roles.of(task)
+    roles = metrics.Roles.of(data.task)
     return metrics.from_encoded(metrics.encode(gold, roles), metrics.encode(pred, roles), roles, [metric])[
         metric.name
     ]
@@ -131,22 +105,11 @@ def sweep(
             f"experiment {config.name!r} has no `sweep:` section.",
             "Add sweep: {trials: 20, metric: macro_f1, space: {C: {low: 0.01, high: 100, log: true}}}.",
         )
-    task = schema.task(config.task)
-    path = dataset_path(dataset or config.dataset, settings)
-    ds, meta = load(path)
-    check_dataset(config, meta, ds, path)
+    data = prepare_experiment(config, dataset, settings, schema)
+    meta = data.meta
     tracking.connect(settings)  # before any trial: a server that is down fails here
-    columns = input_columns(config.model)
-    train_x, train_y = split_inputs(ds["train"], columns), split_gold(ds["train"], task)
-    groups = list(ds["train"]["article_id"])
-    lang = training_lang(ds["train"])
     # a misspelt metric, or one the task cannot have, is refused here, before any trial runs
-    metrics.check([config.sweep.metric], task, f"experiment {config.name}: sweep.metric")
-    valid = (
-        (split_inputs(ds["validation"], columns), split_gold(ds["validation"], task))
-        if "validation" in ds
-        else None
-    )
+    metrics.check([config.sweep.metric], data.task, f"experiment {config.name}: sweep.metric")
     storage = storage_url(config, settings)
     study_name = f"{config.name}@{meta['name']}:{meta['fingerprint']}"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -175,9 +138,7 @@ def sweep(
             candidate = config.with_params(params)
             with mlflow.start_run(run_name=f"{config.name}-trial-{trial.number}", nested=True, tags=tags):
                 mlflow.log_params({f"model.{k}": v for k, v in candidate.model.params.model_dump().items()})
-                score = cv_score(
-                    candidate, task, config.task, meta["name"], schema, train_x, train_y, groups, valid, lang
-                )
+                score = cv_score(candidate, data)
                 mlflow.log_metric(f"cv_{config.sweep.metric}", score)
             return score
 

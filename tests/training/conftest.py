@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training import features
+from training import embeddings
 
 
 def fake_vector(text: str) -> np.ndarray:
@@ -27,4 +27,4 @@ def fake_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
         texts = X[self.column] if isinstance(X, pd.DataFrame) else X
         return self.weight * np.vstack([fake_vector(str(t)) for t in texts])
 
-    monkeypatch.setattr(features.SentenceEmbedder, "transform", transform)
+    monkeypatch.setattr(embeddings.SentenceEmbedder, "transform", transform)

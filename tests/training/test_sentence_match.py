@@ -6,7 +6,7 @@ import pytest
 import skops.io as sio
 
 from core.schema import load_schema
-from training import features
+from training import registry
 from training.config import ModelConfig
 from training.sentence_match import SCALAR_NAMES, SentenceMatch, sentences
 
@@ -46,7 +46,7 @@ def test_interactions_are_a_fitted_pca_and_survive_skops(fake_encoder: None) -> 
     x = match.transform(PAIRS)
     assert x.shape == (3, len(SCALAR_NAMES) + 2)
     assert list(match.get_feature_names_out()[-2:]) == ["interaction_0", "interaction_1"]
-    restored = sio.loads(sio.dumps(match), trusted=features.TRUSTED_TYPES)
+    restored = sio.loads(sio.dumps(match), trusted=registry.trusted_types())
     np.testing.assert_allclose(restored.transform(PAIRS), x, atol=1e-6)
 
 

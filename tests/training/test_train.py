@@ -134,6 +134,7 @@ def test_tracking_server_down_fails_before_training(
     build("cameo_pentacode", limit=50)
     monkeypatch.setenv("NEWSLAB_TRACKING_URI", f"http://127.0.0.1:{_closed_port()}")
     from core.settings import get_settings
+    from training import runner
     from training import train as train_mod
 
     get_settings.cache_clear()
@@ -141,7 +142,7 @@ def test_tracking_server_down_fails_before_training(
     def no_training(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("training started although the server is down")
 
-    monkeypatch.setattr(train_mod, "build_model", no_training)
+    monkeypatch.setattr(runner, "build_model", no_training)
     with pytest.raises(NewslabError, match="not reachable"):
         train_mod.train("cameo_tfidf_lr", dataset="cameo_pentacode_n50")
 

@@ -1,0 +1,1 @@
+"""Model families, one module each; every module here registers its own (see ``training.registry``)."""
