@@ -30,7 +30,8 @@ class ModelConfig(_Strict):
     @field_validator("type")
     @classmethod
     def _registered(cls, value: str) -> str:
-        registry.get(value)  # a ValueError that lists the known types
+        if value not in registry.REGISTRY:  # pydantic reports a ValueError beside the field's name
+            raise ValueError(f"unknown model type {value!r}; known: {', '.join(registry.names())}")
         return value
 
     @field_validator("params", mode="before")

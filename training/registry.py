@@ -8,13 +8,13 @@ touches no other file.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
+from core.registry import Registry
 
 if TYPE_CHECKING:
     from core.schema import Task
@@ -43,49 +43,28 @@ class Family:
     trusted_types: tuple[str, ...] = ()
 
 
-_FAMILIES: dict[str, Family] = {}
-_DISCOVERED: list[bool] = []
+REGISTRY: Registry[Family] = Registry(
+    "model type", "training.families", "Name one in model.type, or add a module to training/families/."
+)
 
 
 def register(family: Family) -> Family:
     """Add a family (a module of ``training/families`` calls this when imported)."""
-    known = _FAMILIES.get(family.name)
-    if known is not None and known.build.__module__ != family.build.__module__:
-        raise ValueError(f"model family {family.name!r} is registered twice ({known.build.__module__}).")
-    _FAMILIES[family.name] = family
-    return family
-
-
-def _discover() -> None:
-    """Import every module of ``training.families`` once; each registers its families."""
-    if _DISCOVERED:
-        return
-    from training import families
-
-    for module in pkgutil.iter_modules(families.__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{families.__name__}.{module.name}")
-    _DISCOVERED.append(True)
+    return REGISTRY.add(family.name, family, family.build.__module__)
 
 
 def names() -> list[str]:
-    _discover()
-    return sorted(_FAMILIES)
+    return REGISTRY.names()
 
 
 def get(name: str) -> Family:
-    """The family of a ``model.type``; an unknown one is a ValueError listing the known ones."""
-    _discover()
-    try:
-        return _FAMILIES[name]
-    except KeyError:
-        raise ValueError(f"unknown model type {name!r}; known: {', '.join(names())}") from None
+    """The family of a ``model.type``; an unknown one is an error listing the known ones."""
+    return REGISTRY.get(name)
 
 
 def trusted_types() -> list[str]:
     """The union of every family's trusted types: what skops may load from a logged model."""
-    _discover()
-    return sorted({name for family in _FAMILIES.values() for name in family.trusted_types})
+    return sorted({name for family in REGISTRY.all().values() for name in family.trusted_types})
 
 
 def type_names(*classes: type) -> tuple[str, ...]:

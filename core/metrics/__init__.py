@@ -14,15 +14,13 @@ The labels a metric needs are found through schema flags (``related: false``,
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
 from core.errors import NewslabError
+from core.registry import Registry
 from core.schema import Task
 
 SINGLE, MULTI = "single_label", "multi_label"
@@ -89,33 +87,22 @@ class Metric:
         return f"[{low:.3f}–{high:.3f}]"
 
 
-_REGISTRY: dict[str, Metric] = {}
+REGISTRY: Registry[Metric] = Registry("metric", __name__, "Add a module to core/metrics/ to define one.")
 
 
 def register(metric: Metric) -> Metric:
-    if metric.name in _REGISTRY and _REGISTRY[metric.name] != metric:
-        raise ValueError(f"metric {metric.name!r} registered twice")
-    _REGISTRY[metric.name] = metric
-    return metric
-
-
-@cache
-def _load() -> None:
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    """Add a metric (a module of this package calls this when imported)."""
+    form = metric.confusion or metric.indicators
+    return REGISTRY.add(metric.name, metric, form.__module__ if form else "")
 
 
 def registry() -> dict[str, Metric]:
     """Every registered metric, by name (in the order its modules were loaded)."""
-    _load()
-    return dict(_REGISTRY)
+    return REGISTRY.all()
 
 
 def get(name: str) -> Metric:
-    metrics = registry()
-    if name not in metrics:
-        raise NewslabError(f"unknown metric {name!r}; newslab computes: {', '.join(sorted(metrics))}.")
-    return metrics[name]
+    return REGISTRY.get(name)
 
 
 def check(names: Iterable[str], task: Task, where: str) -> None:

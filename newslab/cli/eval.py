@@ -115,11 +115,22 @@ def curve_cmd(
             experiment, fractions, seeds, dataset=dataset, on_point=lambda _: bar.advance(job)
         )
     table = Table(
-        "training items", curve.metric, "sd", "runs", title=f"{curve.experiment} on {curve.dataset}"
+        "size",
+        "training articles",
+        "training items (mean)",
+        curve.metric,
+        "sd",
+        "seeds",
+        title=f"{curve.experiment} on {curve.dataset}",
     )
     for _, row in curve.summary().iterrows():
         table.add_row(
-            f"{int(row['n_train']):,}", f"{row['mean']:.4f}", f"{row['std']:.4f}", str(int(row["count"]))
+            f"{row['fraction']:g}",
+            f"{int(row['n_articles']):,}",
+            f"{row['n_train']:,.0f}",
+            f"{row['mean']:.4f}",
+            f"{row['std']:.4f}",
+            str(int(row["count"])),
         )
     console.print(table)
     console.print(f"[bold]{curve.verdict()}[/]")

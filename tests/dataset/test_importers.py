@@ -69,7 +69,7 @@ def test_cameo_malformed_line(tmp_path: Path) -> None:
 
 
 def test_unknown_importer() -> None:
-    known = "known importers: cameo_pentacode, conref_stance_ita, fnc1, plover_gsr, table"
+    known = "unknown importer .nope.; known: cameo_pentacode, conref_stance_ita, fnc1, plover_gsr, table"
     with pytest.raises(NewslabError, match=known):
         get_importer("nope")
 
@@ -90,16 +90,16 @@ def test_a_new_module_registers_its_importer_by_itself(
         "    yield LabeledItem(id='m1', text='hello', labels=('AGREE',), split='', article_id='m1')\n"
     )
     monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
-    monkeypatch.setattr(package, "_REGISTRY", dict(package._REGISTRY))
     monkeypatch.delitem(sys.modules, "dataset.importers.mine", raising=False)
-    package._load.cache_clear()
-    try:
-        assert [i.id for i in get_importer("mine")(tmp_path, None)] == ["m1"]  # type: ignore[arg-type]
-    finally:
-        package._load.cache_clear()
-        sys.modules.pop("dataset.importers.mine", None)
-    with pytest.raises(ValueError, match="registered twice"):
-        package.register("mine")(lambda directory, config: [])
+    with package.REGISTRY.scoped():
+        monkeypatch.setattr(package.REGISTRY, "_loaded", False)  # discover again, with the new folder
+        try:
+            assert [i.id for i in get_importer("mine")(tmp_path, None)] == ["m1"]  # type: ignore[arg-type]
+            with pytest.raises(ValueError, match="registered twice"):
+                package.register("mine")(lambda directory, config: [])
+        finally:
+            sys.modules.pop("dataset.importers.mine", None)
+    assert "mine" not in package.registry()
 
 
 PLOVER_SAMPLE = """[

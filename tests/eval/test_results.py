@@ -21,9 +21,13 @@ RUN = "c" * 32
 @pytest.fixture
 def new_metric(monkeypatch: pytest.MonkeyPatch) -> Iterator[Metric]:
     """A metric registered as a new module of core/metrics would register it; gone after the test."""
-    metrics.registry()  # the package's own modules first
-    monkeypatch.setattr(metrics, "_REGISTRY", dict(metrics._REGISTRY))
-    metric = metrics.register(
+    with metrics.REGISTRY.scoped():
+        yield _throwaway()
+    assert "share_right_test" not in metrics.registry()
+
+
+def _throwaway() -> Metric:
+    return metrics.register(
         Metric(
             "share_right_test",
             "share right (test)",
@@ -32,9 +36,6 @@ def new_metric(monkeypatch: pytest.MonkeyPatch) -> Iterator[Metric]:
             percent=True,
         )
     )
-    yield metric
-    monkeypatch.undo()
-    assert metric.name not in metrics.registry()
 
 
 def _text(rows: list[ResultRow]) -> str:

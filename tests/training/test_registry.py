@@ -80,7 +80,12 @@ class MajorityParams(BaseModel):
 
 def test_a_new_family_is_one_registration(monkeypatch: pytest.MonkeyPatch) -> None:
     """What a new family module does, here in a test: register, then configs and builders take it."""
-    monkeypatch.setattr(registry, "_FAMILIES", dict(registry._FAMILIES))
+    with registry.REGISTRY.scoped():
+        _register_majority_and_use_it()
+    assert "majority" not in registry.names()
+
+
+def _register_majority_and_use_it() -> None:
     registry.register(
         registry.Family(
             name="majority",
