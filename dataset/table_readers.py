@@ -9,7 +9,6 @@ error naming the file and the field it was mapped to. Files are only read.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import NewslabError
+from core.jsonl import read_jsonl
 
 SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 SUFFIXES |= {".parquet": "parquet", ".pq": "parquet"}
@@ -107,24 +107,10 @@ def _kind(delimiter: str) -> str:
 
 
 def _jsonl(path: Path, columns: Mapping[str, str]) -> Iterator[Row]:
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            where = f"{path}: line {number}"
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                raise NewslabError(f"{where}: not UTF-8 ({exc.reason}).", "Save the file as UTF-8.") from None
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise NewslabError(f"{where}: malformed JSON ({exc.msg}, column {exc.colno}).") from None
-            if not isinstance(record, dict):
-                raise NewslabError(f"{where}: expected a JSON object, got {type(record).__name__}.")
-            if any(column not in record for column in columns.values()):
-                raise _missing(path, f"line {number}", columns, list(record))
-            yield Row(where, {c: record[c] for c in columns.values()})
+    for number, record in read_jsonl(path, "table row"):
+        if any(column not in record for column in columns.values()):
+            raise _missing(path, f"line {number}", columns, list(record))
+        yield Row(f"{path}: line {number}", {c: record[c] for c in columns.values()})
 
 
 def _parquet(path: Path, columns: Mapping[str, str]) -> Iterator[Row]:

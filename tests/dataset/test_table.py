@@ -307,7 +307,7 @@ def test_jsonl_unknown_split_malformed_line_and_missing_field(settings: Settings
     assert "bad.jsonl: line 2: field split (column 's'): unknown split value 'holdout'" in message
     assert "train, validation" in message
     message = error(good + "\n" + '{"t": "kaputt", "l": [}\n')
-    assert "bad.jsonl: line 3: malformed JSON" in message
+    assert "bad.jsonl: line 3: not a table row (malformed JSON" in message
     message = error(good + '{"t": "Ohne Split.", "l": ["AGREE"]}\n')
     assert "bad.jsonl: line 2: missing column(s) 's' (columns.split)" in message
     message = error(good + '{"t": "Keine Labels.", "l": [], "s": "test"}\n')
