@@ -22,10 +22,10 @@ def _key(metric: Metric) -> tuple[bool, int, str]:
 
 
 def shown(rows: Iterable[Mapping[str, float]], also: Sequence[Metric] = ()) -> list[Metric]:
-    """The registry's metrics that any of the rows has (defaults first, then by order and name),
-    then those of ``also`` that any row has."""
+    """The registry's column metrics that any of the rows has (defaults first, then by order and
+    name), then those of ``also`` that any row has."""
     present = {name for row in rows for name in row}
-    ordered = sorted((m for m in metrics.registry().values() if m.name in present), key=_key)
+    ordered = sorted((m for m in metrics.registry().values() if m.column and m.name in present), key=_key)
     return ordered + [m for m in also if m.name in present and m not in ordered]
 
 

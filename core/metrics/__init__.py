@@ -62,6 +62,8 @@ class Metric:
     requires: Callable[[Roles], str | None] | None = None
     #: where its column goes in tables: defaults first, then by order, then by name
     order: int = 100
+    #: a column of results tables and the report (False: logged, and compared in MLflow, only)
+    column: bool = True
 
     def kinds(self) -> tuple[str, ...]:
         return tuple(k for k, f in ((SINGLE, self.confusion), (MULTI, self.indicators)) if f is not None)

@@ -10,5 +10,6 @@ register(
         indicators=lambda y, p, roles: float((y != p).mean()) if y.size else 0.0,
         default=True,
         higher_is_better=False,
+        column=False,
     )
 )

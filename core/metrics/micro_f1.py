@@ -1,4 +1,5 @@
-"""Micro-F1: F1 of all label decisions pooled (equal to accuracy for single-label tasks)."""
+"""Micro-F1: F1 of all label decisions pooled (multi-label; for a single-label task it is accuracy,
+which is what is shown for those)."""
 
 import numpy as np
 
@@ -16,7 +17,6 @@ register(
         "micro_f1",
         "micro F1",
         "F1 of all label decisions pooled",
-        confusion=lambda cm, roles: float(cm.trace() / max(cm.sum(), 1)),
         indicators=_multi,
         default=True,
         order=1,
