@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_DIR / "data"
     #: A local copy of the external data; assets are copied from here when present.
     mirror_dir: Path | None = PROJECT_DIR.parent / "shared"
+    #: Downloads go to this address instead of each upstream URL's scheme and host (the path is
+    #: kept): a proxy or an internal copy of raw.githubusercontent.com. Empty: the URLs as listed.
+    upstream_base_url: str = ""
     schema_path: Path = PROJECT_DIR / "core" / "labels.yaml"
     assets_manifest: Path = PROJECT_DIR / "assets.yaml"
     configs_dir: Path = PROJECT_DIR / "configs"

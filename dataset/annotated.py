@@ -10,7 +10,7 @@ cluster, which becomes the leakage group of the split).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from annotation.agreement import AgreementReport, agreement, submitted
 from annotation.gold import GoldConfig, GoldItem, GoldResult, gold_labels
 from annotation.tables import read_annotations
-from core.errors import NewslabError
+from core.errors import NewslabError, Unavailable
 from core.hashing import text_hash
 from core.schema import Schema
 from core.settings import Settings
@@ -39,6 +39,10 @@ class AnnotatedPart:
     items: list[LabeledItem]
     gold: GoldResult
     agreement: AgreementReport | None  #: None with fewer than two annotators
+    #: ids of items whose article's corpus asset could not be had here (the seed without the mirror):
+    #: they are split with the others, so every other item keeps its split, then left out
+    unavailable: list[str] = field(default_factory=list)
+    unavailable_assets: list[str] = field(default_factory=list)
 
 
 def check_text_hashes(frame: pd.DataFrame, articles: Mapping[str, dict], task: str) -> None:
@@ -68,9 +72,15 @@ def corpus_articles(store: Store, ids: Iterable[str]) -> tuple[dict[str, dict], 
 
 
 def items_from_gold(
-    gold: list[GoldItem], articles: Mapping[str, dict], clusters: Mapping[str, str], task: str
+    gold: list[GoldItem],
+    articles: Mapping[str, dict],
+    clusters: Mapping[str, str],
+    task: str,
+    unavailable: Iterable[str] = (),
 ) -> list[LabeledItem]:
-    """One item per gold unit; units whose article is not in the corpus are an error naming them."""
+    """One item per gold unit; units whose article is not in the corpus are an error naming them,
+    unless listed ``unavailable``: those get an item without text (split, then left out)."""
+    articles = {**{a: {} for a in unavailable}, **articles}
     missing = sorted({g.article_id for g in gold if g.article_id not in articles})
     if missing:
         raise NewslabError(
@@ -84,19 +94,19 @@ def items_from_gold(
         out.append(
             LabeledItem(
                 id=f"{g.article_id}:{g.target}" if g.target else g.article_id,
-                text=article["text"],
+                text=article.get("text", ""),
                 labels=g.labels,
                 split="",
                 article_id=g.article_id,
                 target=g.target,
-                lang=article["lang"] or "",
-                source=article["source"] or "",
-                title=article["title"] or "",
-                url=article["url"] or "",
-                published=article["published"] or "",
-                licence=article["licence"] or "",
-                attribution=article["attribution"] or "",
-                author=article["author"] or "",
+                lang=article.get("lang") or "",
+                source=article.get("source") or "",
+                title=article.get("title") or "",
+                url=article.get("url") or "",
+                published=article.get("published") or "",
+                licence=article.get("licence") or "",
+                attribution=article.get("attribution") or "",
+                author=article.get("author") or "",
                 group=clusters.get(g.article_id, ""),
                 n_annotators=g.n_annotators,
                 agreement=g.agreement,
@@ -118,18 +128,47 @@ def annotated_parts(
     """config name -> the gold items of its task, joined with the corpus, and the task's agreement.
 
     With ``corpus_assets`` (a fresh machine), annotated articles missing from the store are
-    ingested from those assets first; their text hashes are checked either way."""
+    ingested from those assets first; their text hashes are checked either way. When some of
+    those assets cannot be had here, the articles still missing are skipped, with one line saying
+    so (``AnnotatedPart.unavailable``)."""
+    from core.assets import fetch_available
+    from core.console import err_console
+
+    assets, lacking = list(corpus_assets), {}
+    if assets:
+        fetched = fetch_available(assets, settings)
+        if fetched.failed:  # refused data (a checksum, a drifted derivation) is an error, not a gap
+            raise NewslabError(next(iter(fetched.failed.values())))
+        lacking = fetched.unavailable
+        assets = [a for a in assets if a not in lacking]
     out: dict[str, AnnotatedPart] = {}
+    skipped: set[str] = set()
     for name, task in configs.items():
         schema.task(task)  # an unknown task is an error naming it
         frame = read_annotations(annotations_dir / f"{task}.parquet")
-        if corpus_assets and ensure_articles(store, frame["article_id"], list(corpus_assets), settings):
+        if assets and ensure_articles(store, frame["article_id"], assets, settings):
             store = Store(store.root)  # the ingest wrote a new manifest
         gold = gold_labels(frame, schema, task, gold_config)
         articles, clusters = corpus_articles(store, (g.article_id for g in gold.items))
+        absent = sorted({g.article_id for g in gold.items if g.article_id not in articles}) if lacking else []
+        if absent and len(absent) == len({g.article_id for g in gold.items}):
+            raise Unavailable(
+                f"{task}: none of the annotated articles can be had: corpus assets "
+                f"{', '.join(sorted(lacking))} are unavailable.",
+                next(iter(lacking.values())),
+            )
+        skipped.update(absent)
         if "text_hash" in frame:
             check_text_hashes(frame, articles, task)
         several = submitted(frame)["annotator"].nunique() >= 2
         report = agreement(frame, schema, task, n_boot=n_boot) if several else None
-        out[name] = AnnotatedPart(task, items_from_gold(gold.items, articles, clusters, task), gold, report)
+        items = items_from_gold(gold.items, articles, clusters, task, absent)
+        left_out = [i.id for i in items if i.article_id in set(absent)]
+        out[name] = AnnotatedPart(task, items, gold, report, left_out, sorted(lacking) if left_out else [])
+    if skipped:
+        err_console.print(
+            f"[yellow]![/] skipped the annotations of {len(skipped)} article(s) whose corpus asset is "
+            f"unavailable here ({', '.join(sorted(lacking))}): {', '.join(sorted(skipped)[:5])}"
+            f"{' ...' if len(skipped) > 5 else ''}"
+        )
     return out

@@ -35,7 +35,7 @@ import datasets
 import pyarrow as pa
 from datasets import ClassLabel, Dataset, DatasetDict, DatasetInfo, Features, List, Value, load_from_disk
 
-from core.assets import asset_dir, fetch
+from core.assets import ensure
 from core.errors import NewslabError
 from core.schema import Schema, Task, load_schema
 from core.settings import Settings, get_settings
@@ -295,10 +295,9 @@ def _prune(versions: Path, keep: Path) -> None:
 
 
 def imported_parts(config: DatasetConfig, schema: Schema, settings: Settings) -> list[Part]:
-    if config.asset:
-        fetch([config.asset], settings)  # declared in the manifest, and fetched if need be
-    # an importer reads its asset's folder; a table of local files resolves them from the project
-    directory = asset_dir(config.asset, settings) if config.asset else settings.project_dir
+    # an importer reads its asset's folder (declared in the manifest, fetched if need be); a table of
+    # local files resolves them from the project
+    directory = ensure(config.asset, settings) if config.asset else settings.project_dir
     items = list(get_importer(config.importer)(directory, config))
     task = schema.task(config.task)
     return [Part("default", config.task, task, map_labels(items, config, schema))]

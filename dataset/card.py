@@ -35,6 +35,8 @@ class CardPart:
     gold: GoldResult | None = None
     agreement: AgreementReport | None = None
     warnings: list[str] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)  #: ids of items left out (article unavailable)
+    unavailable_assets: list[str] = field(default_factory=list)  #: the corpus assets that could not be had
 
 
 def size_category(n: int) -> str:
@@ -162,6 +164,16 @@ def _sources(config: DatasetConfig, parts: list[CardPart]) -> str:
     )
 
 
+def _unavailable(part: CardPart) -> str:
+    ids = ", ".join(f"`{i}`" for i in part.unavailable)
+    return (
+        f"{len(part.unavailable)} annotated item(s) are not in this version: their articles come from "
+        f"corpus assets that could not be had where it was built ({', '.join(part.unavailable_assets)}). "
+        f"They were split with the others, so every other item has the split it has with them, then "
+        f"left out: {ids}."
+    )
+
+
 def render(config: DatasetConfig, parts: list[CardPart], fingerprint: str, extra: Mapping[str, str]) -> str:
     """The whole README.md."""
     out = [
@@ -185,6 +197,8 @@ def render(config: DatasetConfig, parts: list[CardPart], fingerprint: str, extra
             out += ["### Agreement", "", _agreement(part), ""]
         if part.warnings:
             out += ["### Warnings", "", *(f"- {w}" for w in part.warnings), ""]
+        if part.unavailable:
+            out += ["### Unavailable items", "", _unavailable(part), ""]
     if config.splits:
         s = config.splits
         out += [

@@ -4,6 +4,10 @@ A training step is skipped when a finished, evaluated run of the same key exists
 hashes what a trained model is a function of (the validated experiment config, the dataset
 fingerprint, the schema fingerprint and the code of the packages that train and score it),
 so a second `newslab run` with nothing changed trains nothing. ``force`` retrains anyway.
+
+Data that cannot be had here (an asset with no public source and no mirror, the network down)
+does not stop the job: the experiments that need it are skipped, the others run, and the
+outcome names both (``RunOutcome.notes``).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
+from rich.markup import escape
 
 from core import tracking
-from core.assets import fetch
+from core.assets import fetch_available
 from core.console import err_console
+from core.errors import NewslabError, Unavailable
 from core.schema import load_schema
 from core.settings import Settings, get_settings
 from core.yamlio import load_model
@@ -45,6 +51,23 @@ class RunOutcome:
     trained: list[TrainResult]  #: trained by this call
     results: list[ResultRow]
     reused: list[str] = field(default_factory=list)  #: ids of the runs found done and not retrained
+    #: asset (or dataset) -> why it could not be had here
+    unavailable: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  #: experiments not run for want of data
+    ran: list[str] = field(default_factory=list)  #: experiments trained or reused
+
+    @property
+    def notes(self) -> list[str]:
+        """What the job could not do, and what it did, in a few lines (none when it did everything)."""
+        if not self.unavailable:
+            return []
+        lines = ["could not get here:"]
+        lines += [f"  {name}: {why.splitlines()[0]}" for name, why in self.unavailable.items()]
+        if self.skipped:
+            lines.append(f"not run for want of data: {', '.join(self.skipped)}")
+        lines.append(f"run: {', '.join(self.ran) if self.ran else 'none'}")
+        lines.append("Point NEWSLAB_MIRROR_DIR at a copy of the data, or run where the upstream URLs answer.")
+        return lines
 
 
 def code_version() -> str:
@@ -99,18 +122,37 @@ def run(
     }
 
     say = err_console.print
-    fetched = fetch(sorted({d.asset for d in dataset_configs.values() if d.asset}), settings)
-    say(f"[green]✓[/] assets: {len(fetched)} files verified in {settings.raw_dir}")
+    wanted = {d.asset for d in dataset_configs.values() if d.asset}
+    wanted |= {a for d in dataset_configs.values() for a in d.corpus_assets}
+    fetched = fetch_available(sorted(wanted), settings)
+    unavailable = {**fetched.unavailable, **fetched.failed}
+    say(f"[green]✓[/] assets: {len(fetched.results)} files verified in {settings.raw_dir}")
+    if unavailable:
+        say(f"[yellow]![/] unavailable here: {', '.join(unavailable)} (the reasons follow at the end)")
     built = {}
-    for name in dataset_configs:
-        built[name] = build(name, limit=limit, schema=schema, settings=settings)
+    for name, dataset_config in dataset_configs.items():
+        if dataset_config.asset in unavailable:
+            continue
+        try:
+            built[name] = build(name, limit=limit, schema=schema, settings=settings)
+        except Unavailable as exc:  # annotations none of whose articles can be had (assets named above)
+            say(f"[yellow]![/] dataset {name} not built: {escape(exc.message)}")
+            continue
+        except NewslabError as exc:  # refused data: its experiments are skipped, the error named at the end
+            unavailable[f"dataset {name}"] = exc.message
+            say(f"[red]✗[/] dataset {name} not built: {escape(exc.message)}")
+            continue
         b = built[name]
         sizes = ", ".join(f"{k} {v:,}" for k, v in b.counts.items())
         say(f"[green]✓[/] dataset {b.path.name}: {sizes} ({'built' if b.written else 'unchanged'})")
     code = code_version()
-    trained, reused, run_ids = [], [], []
+    trained, reused, run_ids, skipped = [], [], [], []
     for experiment, name in zip(experiments, run_config.experiments, strict=True):
         base, _, part = experiment.dataset.partition("/")
+        if base not in built:
+            skipped.append(name)
+            say(f"[yellow]![/] {experiment.name}: skipped, its data is unavailable here")
+            continue
         dataset = built[base].path.name + (f"/{part}" if part else "")
         meta = read_meta(dataset_path(dataset, settings))
         key = run_key(experiment, meta["fingerprint"], schema.fingerprint, code) if meta else None
@@ -132,5 +174,9 @@ def run(
         trained.append(result)
         run_ids.append(result.run_id)
         say(f"[green]✓[/] trained {experiment.name} in {result.fit_seconds:.1f} s (run {result.run_id})")
-    results = with_published(latest_runs(run_ids, settings=settings))
-    return RunOutcome(list(built.values()), trained, results, reused)
+    results = with_published(latest_runs(run_ids, settings=settings)) if run_ids else []
+    ran = [n for n in run_config.experiments if n not in skipped]
+    outcome = RunOutcome(list(built.values()), trained, results, reused, unavailable, skipped, ran)
+    if not run_ids and skipped:
+        raise Unavailable("\n".join(outcome.notes[:-1]), outcome.notes[-1])
+    return outcome

@@ -53,6 +53,10 @@ def run_cmd(
     console.print(render(outcome.results))
     uri = get_settings().resolved_tracking_uri
     console.print(f"Runs are in MLflow ({uri}). Browse them with `make ui`.")
+    for line in outcome.notes:  # what could not be had here, and what ran without it
+        err_console.print(line, markup=False)
+    if outcome.skipped:
+        raise typer.Exit(1)
 
 
 @app.command("schema")
