@@ -98,16 +98,38 @@ def export_snapshot(conn: Connection, project: ProjectRef, settings: Settings | 
     return Snapshot(path, digest, len(tasks) if isinstance(tasks, list) else 0)
 
 
+def recorded_sha256(path: Path) -> str | None:
+    """The sha256 recorded beside a snapshot at pull time (``<file>.sha256``); None if there is none."""
+    check = Path(str(path) + ".sha256")
+    if not check.is_file():
+        return None
+    words = check.read_text(encoding="utf-8", errors="replace").split()
+    return words[0].lower() if words else ""
+
+
+def check_snapshot(path: Path, raw: bytes) -> None:
+    """A snapshot is immutable: content that no longer matches its recorded sha256 is refused."""
+    recorded = recorded_sha256(path)
+    actual = hashlib.sha256(raw).hexdigest()
+    if recorded is not None and recorded != actual:
+        raise NewslabError(
+            f"{path}: checksum mismatch with {Path(path).name}.sha256: edited after it was pulled "
+            f"(sha256 {actual[:16]}…, recorded {recorded[:16] or 'nothing'}…).",
+            "Pull again (`newslab annotate pull`) or restore the file as it was pulled; "
+            "snapshots are never edited by hand.",
+        )
+
+
 def read_snapshot(path: Path) -> list[dict]:
     """Read a snapshot, checking its sha256 when the checksum file is beside it."""
     raw = Path(path).read_bytes()
-    check = Path(str(path) + ".sha256")
-    if check.exists() and check.read_text().split()[0] != hashlib.sha256(raw).hexdigest():
-        raise NewslabError(f"{path}: checksum mismatch with {check.name}; the snapshot was altered.")
+    check_snapshot(path, raw)
     try:
         tasks = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise NewslabError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}).") from None
+    except UnicodeDecodeError as exc:
+        raise NewslabError(f"{path}: not UTF-8 ({exc.reason}).", "Pull again.") from None
     if not isinstance(tasks, list):
         raise NewslabError(
             f"{path}: a Label Studio JSON export is a list of tasks, got {type(tasks).__name__}."

@@ -4,10 +4,17 @@ A task is keyed by its article id (and target, for stance). Pushing again adds
 only what is missing; an article whose text changed under the same key, or a
 new version of an article already pushed (same URL, new id), is reported and
 not pushed. Optional model predictions become pre-annotations.
+
+One push per project at a time: a push holds a lock keyed by the server URL and project
+(``data/annotations/locks/``), so a second concurrent push refuses, naming the first one's PID,
+instead of importing every task again. Tasks already present twice (same key, or same text and
+target under two keys) are reported by every push and by ``newslab annotate verify``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +25,9 @@ from annotation.targets import mentioned_targets
 from core.errors import NewslabError
 from core.hashing import text_hash
 from core.jsonl import read_jsonl
+from core.locks import lock
 from core.schema import Schema
+from core.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,19 @@ class PushReport:
     added: int = 0
     existing: int = 0
     changed: list[str] = field(default_factory=list)  #: task keys not pushed because the article changed
+    duplicates: list[Duplicate] = field(default_factory=list)  #: tasks the project already had twice
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Several tasks of one project for one item: ``why`` is "same key" or "same text"."""
+
+    key: str
+    task_ids: tuple[int, ...]
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: tasks {', '.join(map(str, self.task_ids))} ({self.why})"
 
 
 def task_key(data: dict) -> str:
@@ -83,7 +105,7 @@ def load_predictions(path: Path, schema: Schema, task: str) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for line_no, row in read_jsonl(path, "prediction record"):
         try:
-            labels = list(row["labels"])
+            labels = labels_field(row, f"{path}: line {line_no}")
             key = task_key(row)
         except (KeyError, TypeError) as exc:
             raise NewslabError(f"{path}: line {line_no}: not a prediction record ({exc}).") from None
@@ -100,19 +122,83 @@ def load_predictions(path: Path, schema: Schema, task: str) -> dict[str, dict]:
     return out
 
 
-def existing_tasks(conn: Connection, project_id: int) -> dict[str, dict]:
-    """key -> {id, text_hash, url} of the tasks already in a project (one paged listing)."""
+def labels_field(row: dict, where: str) -> list[str]:
+    """A record's ``labels``: a list of strings; a bare string ("AGREE") is an error, not five labels."""
+    labels = row["labels"]
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        raise NewslabError(
+            f"{where}: field labels is {json.dumps(labels, ensure_ascii=False)}, not a list of labels.",
+            'Write the labels as a JSON list, e.g. "labels": ["AGREE"] (or [] for none).',
+        )
+    return labels
+
+
+def read_ids(path: Path) -> list[str]:
+    """Article ids, one per line (UTF-8); a line that is not UTF-8 is an error naming it."""
+    ids = []
+    for line_no, raw in enumerate(Path(path).read_bytes().splitlines(), start=1):
+        try:
+            line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise NewslabError(
+                f"{path}: line {line_no}: not UTF-8 ({exc.reason}).", "Save the file as UTF-8."
+            ) from None
+        if line:
+            ids.append(line)
+    return ids
+
+
+def list_tasks(conn: Connection, project_id: int) -> list[tuple[int, dict]]:
+    """(task id, data) of every task in a project (one paged listing)."""
     client = conn.client()
     tasks = with_retries(
         lambda: list(client.tasks.list(project=project_id, page_size=1000, include="id,data")),
         "listing tasks",
     )
-    out = {}
-    for t in tasks:
-        data = t.data or {}
-        if "article_id" in data:
-            out[task_key(data)] = {"id": t.id, "text_hash": data.get("text_hash"), "url": data.get("url", "")}
+    return [(int(t.id), t.data or {}) for t in tasks]
+
+
+def find_duplicates(tasks: list[tuple[int, dict]]) -> list[Duplicate]:
+    """Items with several tasks: the same key twice, or the same text and target under two keys."""
+    by_key: dict[str, list[int]] = {}
+    by_text: dict[tuple[str, str], dict[str, int]] = {}
+    for task_id, data in tasks:
+        if "article_id" not in data:
+            continue
+        key = task_key(data)
+        by_key.setdefault(key, []).append(task_id)
+        if data.get("text_hash"):
+            by_text.setdefault((data["text_hash"], str(data.get("target", ""))), {}).setdefault(key, task_id)
+    out = [Duplicate(k, tuple(sorted(ids)), "same key") for k, ids in sorted(by_key.items()) if len(ids) > 1]
+    for keys in by_text.values():
+        if len(keys) > 1:
+            out.append(Duplicate(" = ".join(sorted(keys)), tuple(sorted(keys.values())), "same text"))
     return out
+
+
+def existing_tasks(conn: Connection, project_id: int) -> dict[str, dict]:
+    """key -> {id, text_hash, url} of the tasks already in a project (one paged listing)."""
+    return _by_key(list_tasks(conn, project_id))
+
+
+def _by_key(tasks: list[tuple[int, dict]]) -> dict[str, dict]:
+    out = {}
+    for task_id, data in tasks:
+        if "article_id" in data:
+            out[task_key(data)] = {
+                "id": task_id,
+                "text_hash": data.get("text_hash"),
+                "url": data.get("url", ""),
+            }
+    return out
+
+
+def push_lock_path(conn: Connection, project: ProjectRef, settings: Settings | None = None) -> Path:
+    """The lock of one project on one server: two data dirs pushing to it still share a machine's lock."""
+    settings = settings or get_settings()
+    digest = hashlib.sha256(f"{conn.url}|{project.id}".encode()).hexdigest()[:12]
+    name = project.title.replace("/", "__")
+    return settings.annotations_dir / "locks" / f".push-{name}-{digest}.lock"
 
 
 def push(
@@ -122,10 +208,29 @@ def push(
     predictions: dict[str, dict] | dict[str, list[dict]] | None = None,
     batch_size: int = 5000,
     on_progress: Callable[[int], None] | None = None,
+    settings: Settings | None = None,
 ) -> PushReport:
-    """Import the tasks a project does not have yet, in batches; safe to re-run after any failure."""
+    """Import the tasks a project does not have yet, in batches; safe to re-run after any failure.
+
+    Holds the project's push lock throughout: a concurrent push refuses (``core.locks.Busy``).
+    """
+    what = f"Label Studio project {project.title!r} at {conn.url}"
+    with lock(push_lock_path(conn, project, settings), what):
+        return _push(conn, project, tasks, predictions or {}, batch_size, on_progress)
+
+
+def _push(
+    conn: Connection,
+    project: ProjectRef,
+    tasks: list[dict],
+    predictions: dict,
+    batch_size: int,
+    on_progress: Callable[[int], None] | None,
+) -> PushReport:
     report = PushReport(project.title)
-    present = existing_tasks(conn, project.id)
+    listed = list_tasks(conn, project.id)
+    report.duplicates = find_duplicates(listed)
+    present = _by_key(listed)
     urls = {(v["url"], k.partition(":")[2]) for k, v in present.items() if v["url"]}
     todo = []
     for data in tasks:
@@ -142,7 +247,7 @@ def push(
         todo.append(data)
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
-        report.added += _import_batch(conn, project, batch, predictions or {})
+        report.added += _import_batch(conn, project, batch, predictions)
         if on_progress:
             on_progress(len(batch))
     return report

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from annotation.client import Connection, with_retries
 from annotation.projects import ProjectRef
-from annotation.push import task_key
+from annotation.push import labels_field, task_key
 from core.errors import NewslabError
 from core.jsonl import read_jsonl
 from core.schema import Schema
@@ -49,7 +49,8 @@ def read_labels(path: Path, schema: Schema, task: str) -> list[LabelRecord]:
     for line_no, row in read_jsonl(path, "label record"):
         where = f"{path}: line {line_no}"
         try:
-            record = LabelRecord(str(row["article_id"]), str(row.get("target") or ""), tuple(row["labels"]))
+            labels = tuple(labels_field(row, where))
+            record = LabelRecord(str(row["article_id"]), str(row.get("target") or ""), labels)
         except (KeyError, TypeError) as exc:
             raise NewslabError(f"{where}: not a label record ({type(exc).__name__}: {exc}).") from None
         schema.validate_labels(task, list(record.labels), where)

@@ -16,6 +16,7 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from core.errors import Unavailable
+from core.redact import redact
 
 RETRIES = 4
 BACKOFF_S = 1.0
@@ -41,13 +42,14 @@ def get(url: str, consume: Consumer, retries: int | None = None, backoff_s: floa
     backoff_s = BACKOFF_S if backoff_s is None else backoff_s
     parts = urlsplit(url)
     host = f"{parts.scheme}://{parts.netloc}"
+    shown = redact(url)  # a mirror's URL may carry a password
     if host in _unreachable:
         raise Unavailable(
-            f"{url}: download failed ({host} could not be reached: {_unreachable[host]}).", HINT
+            f"{shown}: download failed ({redact(host)} could not be reached: {_unreachable[host]}).", HINT
         )
     from core.console import err_console
 
-    err_console.print(f"downloading {url}", soft_wrap=True)
+    err_console.print(f"downloading {shown}", soft_wrap=True, markup=False)
     last, connected = "", False
     for attempt in range(1, retries + 1):
         try:
@@ -55,7 +57,7 @@ def get(url: str, consume: Consumer, retries: int | None = None, backoff_s: floa
                 connected = True
                 if response.status_code >= 400 and response.status_code not in RETRY_STATUS:
                     raise Unavailable(
-                        f"{url}: download failed (HTTP {response.status_code} {response.reason_phrase}).",
+                        f"{shown}: download failed (HTTP {response.status_code} {response.reason_phrase}).",
                         "The upstream file is not at that address: check the URL in assets.yaml.",
                     )
                 if response.status_code < 400:
@@ -67,9 +69,9 @@ def get(url: str, consume: Consumer, retries: int | None = None, backoff_s: floa
                     return
                 last = f"HTTP {response.status_code} {response.reason_phrase}"
         except httpx.HTTPError as exc:  # no connection, timeout, transfer cut short
-            last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            last = redact(f"{type(exc).__name__}: {exc}") if str(exc) else type(exc).__name__
         if attempt < retries:
             time.sleep(backoff_s * 2 ** (attempt - 1))
     if not connected:
         _unreachable[host] = last
-    raise Unavailable(f"{url}: download failed after {retries} attempts ({last}).", HINT)
+    raise Unavailable(f"{shown}: download failed after {retries} attempts ({last}).", HINT)

@@ -20,6 +20,12 @@ from typing import BinaryIO
 _MODE = stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH
 
 
+def _name(exc: BaseException, path: Path) -> None:
+    """Give a failed write (disk full, quota) the path it was for, so its one-line message names it."""
+    if isinstance(exc, OSError) and exc.filename is None:
+        exc.filename = str(path)
+
+
 class AtomicFile:
     """A temporary file beside ``path``, open for binary writing as ``file``.
 
@@ -49,8 +55,9 @@ class AtomicFile:
                 self.file.close()
             os.chmod(self.tmp, self.mode)
             os.replace(self.tmp, self.path)
-        except BaseException:
+        except BaseException as exc:
             self.discard()
+            _name(exc, self.path)
             raise
         self.done = True
 
@@ -72,8 +79,9 @@ def atomic_open(path: Path, readonly: bool = False, private: bool = False) -> It
     atomic = AtomicFile(path, readonly=readonly, private=private)
     try:
         yield atomic.file
-    except BaseException:
+    except BaseException as exc:
         atomic.discard()
+        _name(exc, atomic.path)
         raise
     atomic.commit()
 

@@ -1,14 +1,16 @@
 """Ingest: read -> normalise -> drop exact duplicates -> language, sentences, MinHash -> store -> cluster.
 
 Work is streamed in batches, so memory does not grow with the input; the heavy
-per-article work (language, sentences, MinHash) can run in worker processes.
+per-article work (language, sentences, MinHash) can run in worker processes, which die
+with the ingest. The whole run holds the store's lock: a second ingest refuses, naming
+the first one's PID, instead of deleting its files in progress.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -17,8 +19,10 @@ import numpy as np
 
 from core.errors import NewslabError
 from core.settings import Settings, get_settings
+from corpus import workers as worker_pool
 from corpus.dedup import DedupParams, band_hashes, signatures
 from corpus.language import detect_language
+from corpus.limits import too_long
 from corpus.normalize import article_id, content_key, normalize_text, normalize_title, word_count
 from corpus.readers import ReaderOptions, read_path
 from corpus.records import Article, RawArticle, Reject
@@ -65,8 +69,10 @@ def analyse(
     return langs, starts, sigs, band_hashes(sigs, params)
 
 
-def _prepare(raw: RawArticle) -> Article | Reject:
+def _prepare(raw: RawArticle, max_chars: int) -> Article | Reject:
     text = normalize_text(raw.text)
+    if len(text) > max_chars:  # normalising can lengthen a text, if rarely (NFC)
+        return too_long(raw.source_file, raw.source_line, len(text), max_chars)
     words = word_count(text)
     if words < MIN_WORDS:
         return Reject(raw.source_file, raw.source_line, "empty article (no text after normalisation)")
@@ -90,6 +96,15 @@ def _prepare(raw: RawArticle) -> Article | Reject:
     )
 
 
+def check_inputs(paths: list[Path]) -> None:
+    """Refuse, before any work, inputs that do not exist: a typo must not look like an empty folder."""
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise NewslabError(
+            f"no such file or folder: {', '.join(missing)}.", "Nothing was ingested. Check the path(s)."
+        )
+
+
 def ingest(
     paths: list[Path],
     options: ReaderOptions | None = None,
@@ -105,15 +120,41 @@ def ingest(
 
     ``per_path`` gives some paths reader options of their own (e.g. an asset's licence).
     """
-    options = options or ReaderOptions()
-    params = params or DedupParams()
+    check_inputs(paths)
     store = Store(root or corpus_dir())
+    store.root.mkdir(mode=0o755, parents=True, exist_ok=True)
+    with store.lock():
+        store.reload()  # what the last holder of the lock committed
+        return _ingest(
+            store,
+            paths,
+            options or ReaderOptions(),
+            strict,
+            batch_size,
+            workers,
+            params or DedupParams(),
+            on_progress,
+            per_path or {},
+        )
+
+
+def _ingest(
+    store: Store,
+    paths: list[Path],
+    options: ReaderOptions,
+    strict: bool,
+    batch_size: int,
+    workers: int,
+    params: DedupParams,
+    on_progress: Callable[[int], None] | None,
+    per_path: dict[str, ReaderOptions],
+) -> IngestReport:
     if store.manifest.get("dedup") and store.manifest["dedup"]["num_perm"] != params.num_perm:
         raise NewslabError(f"{store.root}: the store was built with other MinHash settings.")
     known = KeyIndex(store.keys())
     report = IngestReport()
     writer = store.run_writer(params)
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    pool = worker_pool.start(workers) if workers > 1 else None
     pending: deque[tuple[list[Article], Future | tuple]] = deque()
 
     def drain(limit: int) -> None:
@@ -127,13 +168,17 @@ def ingest(
             if on_progress:
                 on_progress(len(articles))
 
+    def items() -> Iterator[tuple[RawArticle | Reject, int]]:
+        for path in paths:
+            path_options = per_path.get(str(path), options)
+            for item in read_path(Path(path), path_options):
+                yield item, path_options.max_chars
+
     try:
-        per_path = per_path or {}
-        items = (item for path in paths for item in read_path(Path(path), per_path.get(str(path), options)))
-        for batch in _batched(items, batch_size):
+        for batch in _batched(items(), batch_size):
             articles: list[Article] = []
-            for item in batch:
-                prepared = _prepare(item) if isinstance(item, RawArticle) else item
+            for item, max_chars in batch:
+                prepared = _prepare(item, max_chars) if isinstance(item, RawArticle) else item
                 if isinstance(prepared, Reject):
                     writer.reject(prepared)
                     report.rejects.append(prepared)
@@ -162,14 +207,17 @@ def ingest(
                 "Nothing was added (--strict). Fix the input or run without --strict.",
             )
     except BaseException:
+        if pool:
+            worker_pool.stop(pool, now=True)
+            pool = None
         writer.abort()
         raise
     finally:
         if pool:
-            pool.shutdown(cancel_futures=True)
+            worker_pool.stop(pool)
     manifest = writer.commit([str(p) for p in paths])
-    if report.added:
-        stats = store.recluster(params)
+    stats = store.recluster(params) if report.added or store.clusters_stale() else {}
+    if stats:
         report.clusters, report.articles_in_clusters = stats["clusters"], stats["articles_in_clusters"]
     else:
         clusters = store.clusters()

@@ -6,16 +6,19 @@ name the file, the line and the reason; a bad record never stops the others.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import BinaryIO
 
+from core.errors import NewslabError
+from corpus.csvread import TooLong, records
+from corpus.limits import MAX_CHARS, UTF8_MAX, too_big, too_long
 from corpus.records import RawArticle, Reject
+from corpus.walk import walk
 
 Item = RawArticle | Reject
 
@@ -49,6 +52,15 @@ class ReaderOptions:
     licence: str = ""  #: used when a record names no licence
     max_file_bytes: int = 512 * 1024 * 1024
     format: str | None = None  #: force a format instead of guessing from the suffix
+    max_chars: int = MAX_CHARS  #: longer articles are rejected before spaCy sees them
+
+    def __post_init__(self) -> None:
+        if self.format is not None and self.format not in READERS:
+            raise NewslabError(
+                f"--format {self.format}: not a format newslab reads.", f"Use one of {', '.join(READERS)}."
+            )
+        if self.max_chars < 1:
+            raise NewslabError(f"--max-chars {self.max_chars}: must be at least 1.")
 
     def column(self, name: str) -> str:
         return self.fields.get(name, DEFAULT_FIELDS[name])
@@ -105,6 +117,8 @@ def _record(values: dict, path: Path, line: int, options: ReaderOptions) -> Item
     text_column = options.column("text")
     if text_column not in values:
         return Reject(str(path), line, f"no {text_column!r} field")
+    if len(get("text")) > options.max_chars:
+        return too_long(str(path), line, len(get("text")), options.max_chars)
     return RawArticle(
         title=get("title"),
         text=get("text"),
@@ -119,9 +133,26 @@ def _record(values: dict, path: Path, line: int, options: ReaderOptions) -> Item
     )
 
 
+def _read_article_text(path: Path, options: ReaderOptions) -> str | Reject:
+    """The file's text, or a Reject; a file too big to hold an article within the limit is
+    rejected from its size, without being read."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return Reject(str(path), 0, f"unreadable: {exc.strerror or exc}")
+    if size > options.max_file_bytes:
+        return _read_bytes(path, options)  # the file-size reject
+    if size > UTF8_MAX * options.max_chars:
+        return too_big(str(path), 0, options.max_chars, f"a file of {size:,} bytes")
+    text = _read_text(path, options)
+    if isinstance(text, str) and len(text) > options.max_chars:
+        return too_long(str(path), 0, len(text), options.max_chars)
+    return text
+
+
 def read_text(path: Path, options: ReaderOptions) -> Iterator[Item]:
     """A plain-text article: the title on the first line, the body after it."""
-    text = _read_text(path, options)
+    text = _read_article_text(path, options)
     if isinstance(text, Reject):
         yield text
         return
@@ -147,8 +178,16 @@ def read_jsonl(path: Path, options: ReaderOptions) -> Iterator[Item]:
     except OSError as exc:
         yield Reject(str(path), 0, f"unreadable: {exc.strerror or exc}")
         return
+    cap = 6 * options.max_chars + 65_536  # a line holding an article within the limit, every char escaped
     with fh:
-        for line_no, raw in enumerate(fh, start=1):
+        line_no = 0
+        while raw := fh.readline(cap + 1):
+            line_no += 1
+            if len(raw) > cap and not raw.endswith(b"\n"):
+                yield too_big(
+                    str(path), line_no, options.max_chars, f"a line of {len(raw) + _skip_line(fh):,} bytes"
+                )
+                continue
             if not raw.strip():
                 continue
             try:
@@ -165,26 +204,49 @@ def read_jsonl(path: Path, options: ReaderOptions) -> Iterator[Item]:
             yield _record(values, path, line_no, options)
 
 
+def _skip_line(fh: BinaryIO) -> int:
+    """Read to the end of the line without holding it; the bytes skipped."""
+    skipped = 0
+    while (chunk := fh.readline(1 << 16)) and not chunk.endswith(b"\n"):
+        skipped += len(chunk)
+    return skipped + len(chunk)
+
+
 def read_csv(path: Path, options: ReaderOptions) -> Iterator[Item]:
-    """CSV (or TSV) with a header row; column names are configurable."""
-    text = _read_text(path, options)
-    if isinstance(text, Reject):
-        yield text
+    """CSV (or TSV) with a header row, read strictly and streamed; column names are configurable."""
+    try:
+        size = path.stat().st_size
+        if size > options.max_file_bytes:
+            yield _read_bytes(path, options)  # the file-size reject
+            return
+        fh = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        yield Reject(str(path), 0, f"unreadable: {exc.strerror or exc}")
         return
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = reader.fieldnames or []
-    if options.column("text") not in header:
-        yield Reject(str(path), 1, f"no {options.column('text')!r} column (header: {', '.join(header)})")
-        return
-    try:
-        for row in reader:
-            if None in row or any(v is None for v in row.values()):
-                yield Reject(str(path), reader.line_num, f"expected {len(header)} fields")
+    cap = options.max_chars + 65_536  # the article and its other fields
+    header: list[str] | None = None
+    with fh:
+        for item in records(fh, str(path), delimiter, cap):
+            if isinstance(item, TooLong):
+                yield too_big(str(path), item.line, options.max_chars, f"a record of over {cap:,} characters")
                 continue
-            yield _record(row, path, reader.line_num, options)
-    except csv.Error as exc:
-        yield Reject(str(path), reader.line_num, f"malformed CSV: {exc}")
+            if isinstance(item, Reject):
+                yield item
+                continue
+            line, fields = item
+            if header is None:
+                header = fields
+                if options.column("text") not in header:
+                    yield Reject(
+                        str(path), line, f"no {options.column('text')!r} column (header: {', '.join(header)})"
+                    )
+                    return
+                continue
+            if len(fields) != len(header):
+                yield Reject(str(path), line, f"expected {len(header)} fields")
+                continue
+            yield _record(dict(zip(header, fields, strict=True)), path, line, options)
 
 
 def read_html(path: Path, options: ReaderOptions) -> Iterator[Item]:
@@ -200,6 +262,9 @@ def read_html(path: Path, options: ReaderOptions) -> Iterator[Item]:
         yield Reject(str(path), 0, "no main text found in the HTML")
         return
     text = doc.text
+    if len(text) > options.max_chars:
+        yield too_long(str(path), 0, len(text), options.max_chars)
+        return
     title = doc.title or ""
     if title and text.startswith(title + "\n"):
         text = text[len(title) + 1 :]
@@ -224,13 +289,13 @@ def read_path(path: Path, options: ReaderOptions | None = None) -> Iterator[Item
     options = options or ReaderOptions()
     path = Path(path)
     if path.is_dir():
-        for child in sorted(p for p in path.rglob("*") if p.is_file()):
-            if any(part.startswith(".") for part in child.relative_to(path).parts):
-                continue
-            if options.format is None and child.suffix.lower() not in FORMATS:
+        for child in walk(path):
+            if isinstance(child, Reject):
+                yield child
+            elif options.format is None and child.suffix.lower() not in FORMATS:
                 yield Reject(str(child), 0, f"unsupported file type {child.suffix or '(none)'!r}")
-                continue
-            yield from read_path(child, options)
+            else:
+                yield from read_path(child, options)
         return
     if not path.exists():
         yield Reject(str(path), 0, "no such file or folder")

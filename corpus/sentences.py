@@ -30,6 +30,11 @@ def pipeline(lang: str) -> Language:
 
 
 def sentence_starts(texts: list[str], lang: str, batch_size: int = 64) -> list[list[int]]:
-    """Character offsets at which each text's sentences start."""
+    """Character offsets at which each text's sentences start.
+
+    Texts are length-checked before they get here (``corpus.limits``); a limit set above
+    spaCy's default raises ``max_length`` rather than failing the batch with E088.
+    """
     nlp = pipeline(lang)
+    nlp.max_length = max(nlp.max_length, max(map(len, texts), default=0) + 1)
     return [[sent.start_char for sent in doc.sents] for doc in nlp.pipe(texts, batch_size=batch_size)]

@@ -10,7 +10,10 @@ Layout under ``data/corpus/``::
 
 A run writes its shards to temporary files and renames them; the manifest is
 replaced last, so an interrupted run leaves the store as it was. Shards that no
-manifest lists are removed by the next run.
+manifest lists, and temporary files, are removed by the next run. Every writer holds
+the store's lock (``.lock``), so two runs never meet. ``clusters.parquet`` records the
+content hash it was computed for: clusters left stale by a run killed after its commit
+are recomputed by the next run or the next reader.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,11 +35,16 @@ import pyarrow.parquet as pq
 
 from core.errors import NewslabError
 from core.files import AtomicFile, atomic_open, atomic_write
+from core.locks import lock
 from corpus.dedup import DedupParams, cluster
 from corpus.records import Article, Reject
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
+CLUSTERS = "clusters.parquet"
+LOCK = ".lock"
+#: seconds a reader that finds stale clusters waits for a running ingest (which will recompute them)
+REPAIR_WAIT = 600.0
 
 ARTICLE_SCHEMA = pa.schema(
     [
@@ -56,6 +66,18 @@ ARTICLE_SCHEMA = pa.schema(
         ("sentence_starts", pa.list_(pa.int32())),
     ]
 )
+
+
+@contextmanager
+def named(path: Path) -> Iterator[None]:
+    """Let an OSError from writing ``path`` name it (Arrow's and raw writes' do not), for a one-line
+    message such as "No space left on device: data/corpus/articles/...parquet"."""
+    try:
+        yield
+    except OSError as exc:
+        if getattr(exc, "filename", None) or not exc.errno:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
 
 
 class KeyIndex:
@@ -149,8 +171,40 @@ class Store:
                 start += batch.num_rows
         return out
 
+    def lock(self, wait: float | None = None) -> AbstractContextManager[None]:
+        """The store's writer lock: held by every ingest from reading the manifest to re-clustering."""
+        return lock(self.root / LOCK, f"the corpus store {self.root}", wait=wait)
+
+    def reload(self) -> None:
+        self.manifest = self._read_manifest()
+
+    def clusters_stale(self) -> bool:
+        """Whether ``clusters.parquet`` was computed for other content than the manifest lists."""
+        if not self.manifest["runs"]:
+            return False
+        path = self.root / CLUSTERS
+        try:
+            metadata = pq.read_schema(path).metadata or {}
+        except (OSError, pa.ArrowInvalid):
+            return True
+        return metadata.get(b"content_hash", b"").decode() != self.manifest.get("content_hash")
+
+    def ensure_clusters(self) -> dict[str, int]:
+        """Recompute the clusters if they are stale (a run killed between its commit and re-clustering)."""
+        with self.lock(wait=REPAIR_WAIT):
+            self.reload()
+            if self.clusters_stale():
+                return self.recluster(self.dedup_params())
+        return {}
+
+    def dedup_params(self) -> DedupParams:
+        dedup = self.manifest.get("dedup") or {}
+        return DedupParams(**{k: dedup[k] for k in ("num_perm", "threshold", "shingle") if k in dedup})
+
     def clusters(self) -> pa.Table:
-        path = self.root / "clusters.parquet"
+        if self.clusters_stale():
+            self.ensure_clusters()
+        path = self.root / CLUSTERS
         if not path.exists():
             return pa.table(
                 {
@@ -178,11 +232,17 @@ class Store:
         return RunWriter(self, params)
 
     def remove_orphans(self) -> None:
-        listed = {run[k] for run in self.manifest["runs"] for k in ("articles", "minhash")}
-        for folder in ("articles", "minhash"):
-            for path in (self.root / folder).glob("*"):
-                if f"{folder}/{path.name}" not in listed:
-                    path.unlink()
+        """Remove shards no manifest lists and temporary files of killed runs (only under the lock:
+        another run's files in progress look just the same)."""
+        with self.lock():
+            listed = {run[k] for run in self.manifest["runs"] for k in ("articles", "minhash")}
+            for folder in ("articles", "minhash"):
+                for path in (self.root / folder).glob("*"):
+                    if f"{folder}/{path.name}" not in listed:
+                        path.unlink(missing_ok=True)
+            for folder in (self.root, self.root / "rejects"):
+                for path in folder.glob(".*.tmp"):
+                    path.unlink(missing_ok=True)
 
     def recluster(self, params: DedupParams) -> dict[str, int]:
         """Recompute near-duplicate clusters over the whole store.
@@ -191,6 +251,10 @@ class Store:
         rows, each through a memory map that is closed again, so memory stays flat
         as the store grows.
         """
+        with self.lock():
+            return self._recluster(params)
+
+    def _recluster(self, params: DedupParams) -> dict[str, int]:
         files = self.minhash_files
         if not files:
             return {"clusters": 0, "articles_in_clusters": 0}
@@ -238,47 +302,72 @@ class Store:
                 "cluster": pa.array([ids[r] for r in leaders], pa.string()),
                 "cluster_size": pa.array(counts[leaders], pa.int32()),
             }
-        )
-        with atomic_open(self.root / "clusters.parquet") as fh:
+        ).replace_schema_metadata({"content_hash": self.manifest.get("content_hash", "")})
+        path = self.root / CLUSTERS
+        with named(path), atomic_open(path) as fh:
             pq.write_table(clusters, fh)
         return {"clusters": int((counts > 1).sum()), "articles_in_clusters": int(in_cluster.sum())}
 
 
 class RunWriter:
-    """Writes one ingest run; ``commit`` publishes it, anything else leaves the store unchanged."""
+    """Writes one ingest run; ``commit`` publishes it, anything else leaves the store unchanged.
+
+    Create it, write and commit while holding the store's lock. A failed write or commit (a full
+    disk, say) removes every file of the run and raises an OSError naming the file.
+    """
 
     def __init__(self, store: Store, params: DedupParams) -> None:
         self.store = store
         self.params = params
         self.run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         for folder in ("articles", "minhash", "rejects"):
-            (store.root / folder).mkdir(parents=True, exist_ok=True)
+            with named(store.root / folder):
+                (store.root / folder).mkdir(mode=0o755, parents=True, exist_ok=True)
         store.remove_orphans()
-        self._articles = AtomicFile(store.root / "articles" / f"{self.run}.parquet")
-        self._minhash = AtomicFile(store.root / "minhash" / f"{self.run}.arrow")
-        self._parquet = pq.ParquetWriter(self._articles.file, ARTICLE_SCHEMA, compression="zstd")
+        self.articles_path = store.root / "articles" / f"{self.run}.parquet"
+        self.minhash_path = store.root / "minhash" / f"{self.run}.arrow"
+        self._files: list[AtomicFile] = []
+        self._published: list[Path] = []  #: files of this run already renamed into place
+        self._parquet: pq.ParquetWriter | None = None
+        self._ipc: pa.RecordBatchFileWriter | None = None
         b, _ = params.bands
         self._minhash_schema = pa.schema(
             [("key", pa.uint64())]
             + [(f"b{i:02d}", pa.uint64()) for i in range(b)]
             + [("sig", pa.list_(pa.uint32(), params.num_perm))]
         )
-        self._ipc = pa.ipc.new_file(self._minhash.file, self._minhash_schema)
+        try:
+            with named(self.articles_path):
+                self._articles = self._atomic(self.articles_path)
+                self._parquet = pq.ParquetWriter(self._articles.file, ARTICLE_SCHEMA, compression="zstd")
+            with named(self.minhash_path):
+                self._minhash = self._atomic(self.minhash_path)
+                self._ipc = pa.ipc.new_file(self._minhash.file, self._minhash_schema)
+        except BaseException:
+            self.abort()
+            raise
         self.count = 0
         self.languages: Counter[str] = Counter()
         self.sources: Counter[str] = Counter()
         self.rejects: list[Reject] = []
 
+    def _atomic(self, path: Path) -> AtomicFile:
+        atomic = AtomicFile(path)
+        self._files.append(atomic)
+        return atomic
+
     def write(self, articles: list[Article], sigs: np.ndarray, bands: np.ndarray) -> None:
         if not articles:
             return
         rows = [asdict(a) for a in articles]
-        self._parquet.write_table(pa.Table.from_pylist(rows, schema=ARTICLE_SCHEMA))
+        with named(self.articles_path):
+            self._parquet.write_table(pa.Table.from_pylist(rows, schema=ARTICLE_SCHEMA))
         columns = [pa.array(np.array([a.key for a in articles], dtype=np.uint64))]
         columns += [pa.array(bands[:, i]) for i in range(bands.shape[1])]
         flat = pa.array(sigs.reshape(-1), pa.uint32())
         columns.append(pa.FixedSizeListArray.from_arrays(flat, self.params.num_perm))
-        self._ipc.write_batch(pa.record_batch(columns, schema=self._minhash_schema))
+        with named(self.minhash_path):
+            self._ipc.write_batch(pa.record_batch(columns, schema=self._minhash_schema))
         self.count += len(articles)
         self.languages.update(a.lang for a in articles)
         self.sources.update(a.source for a in articles)
@@ -286,26 +375,55 @@ class RunWriter:
     def reject(self, reject: Reject) -> None:
         self.rejects.append(reject)
 
+    def _close(self) -> None:
+        writers, self._parquet, self._ipc = (self._parquet, self._ipc), None, None
+        for writer, path in zip(writers, (self.articles_path, self.minhash_path), strict=True):
+            if writer is not None:
+                with named(path):
+                    writer.close()
+
     def abort(self) -> None:
-        self._parquet.close()
-        self._ipc.close()
-        self._articles.discard()
-        self._minhash.discard()
+        """Remove every file of this run, even when closing fails (a full disk fails it again)."""
+        with suppress(Exception):
+            self._close()
+        for atomic in self._files:
+            with suppress(OSError):
+                atomic.discard()
+        for path in self._published:
+            with suppress(OSError):
+                path.unlink(missing_ok=True)
+        self._files, self._published = [], []
 
     def commit(self, inputs: list[str]) -> dict:
-        self._parquet.close()
-        self._ipc.close()
+        try:
+            return self._commit(inputs)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _publish(self, path: Path, data: str | None = None, atomic: AtomicFile | None = None) -> None:
+        with named(path):
+            if atomic is not None:
+                atomic.commit()
+            else:
+                atomic_write(path, data or "")
+        self._published.append(path)
+
+    def _commit(self, inputs: list[str]) -> dict:
+        self._close()
         store, manifest = self.store, dict(self.store.manifest)
         if self.rejects:
             lines = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in self.rejects)
-            atomic_write(store.root / "rejects" / f"{self.run}.jsonl", lines)
+            self._publish(store.root / "rejects" / f"{self.run}.jsonl", lines)
         if self.count == 0:
-            self.abort()
+            for atomic in self._files:
+                atomic.discard()
+            self._files = []
             return manifest
         articles = f"articles/{self.run}.parquet"
         minhash = f"minhash/{self.run}.arrow"
-        self._articles.commit()
-        self._minhash.commit()
+        self._publish(self.articles_path, atomic=self._articles)
+        self._publish(self.minhash_path, atomic=self._minhash)
         runs = [
             *manifest["runs"],
             {
@@ -332,8 +450,14 @@ class RunWriter:
             },
             updated=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        store.manifest = manifest
-        keys = np.sort(store.keys())
-        manifest["content_hash"] = hashlib.sha256(keys.tobytes()).hexdigest()
-        atomic_write(store.root / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+        previous, store.manifest = store.manifest, manifest
+        try:
+            keys = np.sort(store.keys())
+            manifest["content_hash"] = hashlib.sha256(keys.tobytes()).hexdigest()
+            with named(store.root / MANIFEST):
+                atomic_write(store.root / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+        except BaseException:
+            store.manifest = previous
+            raise
+        self._files, self._published = [], []  # published: no longer this run's to remove
         return manifest

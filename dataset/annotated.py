@@ -145,7 +145,7 @@ def annotated_parts(
     skipped: set[str] = set()
     for name, task in configs.items():
         schema.task(task)  # an unknown task is an error naming it
-        frame = read_annotations(annotations_dir / f"{task}.parquet")
+        frame = read_annotations(annotations_dir / f"{task}.parquet", schema, task)
         if assets and ensure_articles(store, frame["article_id"], assets, settings):
             store = Store(store.root)  # the ingest wrote a new manifest
         gold = gold_labels(frame, schema, task, gold_config)

@@ -14,21 +14,19 @@ version folder ``data/datasets/.versions/<name>/<fingerprint>/`` (``save_to_disk
 plus Parquet per split, ``newslab.json`` and the dataset card ``README.md``);
 ``data/datasets/<name>`` is a symbolic link to the current version, replaced
 atomically at the end. An interrupted build leaves the previous version in
-place; rebuilding the same content writes nothing.
+place; rebuilding the same content writes nothing (unless the current version's files
+no longer match their recorded checksums: then it is rewritten). One build of a dataset
+at a time: ``dataset.versions`` has the lock, the checksums and the pruning.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
-import shutil
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import datasets
@@ -47,11 +45,11 @@ from dataset.config import DatasetConfig, load_dataset_config
 from dataset.importers import get_importer
 from dataset.records import LabeledItem
 from dataset.splits import SPLIT_NAMES, SplitConfig, assign_splits
+from dataset.versions import META_FILE, VERSIONS, build_lock, ensure_intact, write_version
 
-META_FILE = "newslab.json"
+__all__ = ["META_FILE", "VERSIONS", "build", "load", "publish", "write_version"]
+
 CARD_FILE = "README.md"
-VERSIONS = ".versions"
-KEEP_VERSIONS = 2  #: the current version and the one before it
 
 
 @dataclass(frozen=True)
@@ -203,7 +201,10 @@ def read_meta(path: Path) -> dict | None:
     meta = path / META_FILE
     if not meta.is_file():
         return None
-    return json.loads(meta.read_text(encoding="utf-8"))
+    try:
+        return json.loads(meta.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NewslabError(f"{meta}: unreadable dataset meta ({exc}).", "Rebuild the dataset.") from None
 
 
 @dataclass
@@ -252,48 +253,6 @@ def _write_part(part: Part, folder: Path) -> None:
     (folder / META_FILE).write_text(json.dumps(part.meta, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
-def write_version(dest: Path, digest: str, write: Callable[[Path], None]) -> bool:
-    """Write a version folder (unless that content exists) and point ``dest`` at it atomically.
-
-    Returns False when ``dest`` already pointed at this version.
-    """
-    versions = dest.parent / VERSIONS / dest.name
-    versions.mkdir(parents=True, exist_ok=True)
-    for stray in versions.glob(".*.tmp"):  # left by a build that was killed (one builder at a time)
-        shutil.rmtree(stray, ignore_errors=True)
-    final = versions / digest
-    if not (final / META_FILE).is_file():
-        tmp = Path(tempfile.mkdtemp(prefix=f".{digest}.", suffix=".tmp", dir=versions))
-        try:
-            write(tmp)
-            if final.exists():  # an incomplete folder of an older crash
-                shutil.rmtree(final)
-            os.replace(tmp, final)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    target = os.path.relpath(final, dest.parent)
-    if dest.is_symlink() and os.readlink(dest) == target:
-        return False
-    if dest.exists() and not dest.is_symlink():  # a folder of the layout before versions
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        os.replace(dest, versions / f"legacy-{stamp}")
-    link = dest.with_name(f".{dest.name}.link.tmp")
-    link.unlink(missing_ok=True)
-    os.symlink(target, link)
-    os.replace(link, dest)  # atomic: readers see the old version or the new one
-    _prune(versions, keep=final)
-    return True
-
-
-def _prune(versions: Path, keep: Path) -> None:
-    """Remove all but the newest versions."""
-    olds = sorted(
-        (p for p in versions.iterdir() if p != keep and p.is_dir()), key=lambda p: p.stat().st_mtime
-    )
-    for path in olds[: max(0, len(olds) - (KEEP_VERSIONS - 1))]:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def imported_parts(config: DatasetConfig, schema: Schema, settings: Settings) -> list[Part]:
     # an importer reads its asset's folder (declared in the manifest, fetched if need be); a table of
     # local files resolves them from the project
@@ -319,6 +278,20 @@ def build(
     settings = settings or get_settings()
     schema = schema or load_schema(settings.schema_path)
     config = load_dataset_config(name)
+    dest = dataset_path(config.name if not limit else f"{config.name}_n{limit}", settings)
+    with build_lock(dest):  # a second build of this dataset refuses (or waits: NEWSLAB_LOCK_WAIT)
+        return _build(config, dest, limit, seed, schema, settings, accept_changes)
+
+
+def _build(
+    config: DatasetConfig,
+    dest: Path,
+    limit: int | None,
+    seed: int,
+    schema: Schema,
+    settings: Settings,
+    accept_changes: bool,
+) -> BuiltDataset:
     gold_parts = {}
     sources = None
     if config.from_annotations:
@@ -339,7 +312,6 @@ def build(
             lock = source_lock.lock_path(config.name, settings)
             sources = source_lock.check(config.name, local, lock, accept_changes)
         parts = imported_parts(config, schema, settings)
-    dest = dataset_path(config.name if not limit else f"{config.name}_n{limit}", settings)
     built = publish(config, parts, schema, dest, limit, seed, gold_parts)
     if sources is not None:
         sources.record()  # only now: a build refused for bad input locks nothing
@@ -431,4 +403,5 @@ def load(path: Path) -> tuple[DatasetDict, dict]:
         raise NewslabError(f"{path}: this dataset has several configurations; load one of {names}.")
     if meta is None or not (path / "hf").exists():
         raise NewslabError(f"{path}: no built dataset here.", "Run `newslab dataset build NAME` first.")
+    ensure_intact(path)  # a damaged file is named here, not a crash inside training
     return load_from_disk(str(path / "hf")), meta

@@ -15,6 +15,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 
 from core import metrics, stats, tracking
 from core.errors import NewslabError
+from core.redact import redact
 from core.settings import Settings, get_settings
 from eval.evaluate import load_predictions
 
@@ -157,7 +158,8 @@ def _run(client, run_id: str, settings: Settings):  # type: ignore[no-untyped-de
     try:
         return client.get_run(run_id)
     except MlflowException:
-        raise NewslabError(f"run {run_id!r} not found in {settings.resolved_tracking_uri}.") from None
+        uri = redact(settings.resolved_tracking_uri)
+        raise NewslabError(f"run {run_id!r} not found in {uri}.") from None
 
 
 def paired(

@@ -8,6 +8,7 @@ import pandas as pd
 
 from core import metrics, stats, tracking
 from core.errors import NewslabError
+from core.redact import redact
 from core.schema import Schema, Task, load_schema
 from core.settings import Settings, get_settings
 from core.tracking import PREDICTIONS
@@ -95,10 +96,13 @@ def evaluate_run(
     try:
         run = client.get_run(run_id)
     except MlflowException:
-        raise NewslabError(f"run {run_id!r} not found in {settings.resolved_tracking_uri}.") from None
+        raise NewslabError(f"run {run_id!r} not found in {redact(settings.resolved_tracking_uri)}.") from None
     tags = run.data.tags
     if "newslab.task" not in tags:
         raise NewslabError(f"run {run_id}: not a newslab training run (no newslab.task tag).")
+    if tracking.reap(run.info.experiment_id):  # a run whose training process died is FAILED now
+        run = client.get_run(run_id)
+    check_usable(client, run)
     predictions = load_predictions(run_id)
     task_name, dataset = tags["newslab.task"], tags["newslab.dataset"]
     scores = compute_metrics(predictions, task_name, dataset, schema)
@@ -128,6 +132,21 @@ def evaluate_run(
     return scores
 
 
+def check_usable(client, run) -> None:  # type: ignore[no-untyped-def]
+    """Only a FINISHED run with a complete model is scored: a killed or failed one is refused by name."""
+    run_id, status = run.info.run_id, run.info.status
+    if status != "FINISHED":
+        raise NewslabError(
+            f"run {run_id} is {status}, not FINISHED: its training did not complete.",
+            "Train it again (`newslab train CONFIG`); only finished runs are evaluated.",
+        )
+    if not tracking.model_ready(client, run):
+        raise NewslabError(
+            f"run {run_id} is FINISHED but has no complete logged model.",
+            "Train it again (`newslab train CONFIG`).",
+        )
+
+
 def primary_metric(task: Task, dataset: str) -> str:
     """The figure runs of one task and dataset are ranked by: the benchmark's own, else macro-F1."""
     return metrics.primary(task, extra_metrics(dataset, task))
@@ -141,9 +160,9 @@ def register_if_best(client, run, task: str, dataset: str, scores: dict[str, flo
     """Register the run's model and move the ``champion`` alias to it when it beats the champion."""
     from mlflow.exceptions import MlflowException
 
-    outputs = run.outputs.model_outputs if run.outputs else []
-    if not outputs:
+    if not tracking.usable(client, run):  # a killed run's PENDING model never becomes champion
         return False
+    outputs = run.outputs.model_outputs
     name = registered_name(task, dataset)
     try:
         champion = client.get_model_version_by_alias(name, CHAMPION)

@@ -11,12 +11,12 @@ import json
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
 from core import tracking
 from core.errors import NewslabError
+from core.redact import redact
 from core.schema import Schema, load_schema
 from core.settings import Settings, get_settings
 from eval.analysis import BREAKDOWNS, ERRORS, RELIABILITY
@@ -29,16 +29,6 @@ from eval.results import ResultRow, latest_runs, with_published
 
 LEARNING_CURVE_KIND = "learning_curve"
 LEARNING_CURVE = "plots/learning_curve.png"
-
-
-def redact(uri: str) -> str:
-    """The tracking URI without a user name or password."""
-    parts = urlsplit(uri)
-    if parts.username is None and parts.password is None:
-        return uri
-    host = parts.hostname or ""
-    netloc = "***@" + host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _download(run_id: str, path: str, into: Path) -> Path | None:

@@ -23,14 +23,20 @@ class ResultRow:
 
 
 def latest_runs(run_ids: list[str] | None = None, settings: Settings | None = None) -> list[ResultRow]:
-    """Our runs (the given ones, or the latest finished one per newslab experiment config)."""
+    """Our runs (the given ones, or the latest finished one per newslab experiment config).
+
+    Only FINISHED runs with a complete model count: a run killed or failed after an earlier
+    evaluation, or one left RUNNING by a process that died (reaped here), is never a result.
+    """
     settings = settings or get_settings()
     tracking.connect(settings)
     import mlflow
 
+    tracking.reap()
+    client = mlflow.MlflowClient()
     runs = mlflow.search_runs(
         search_all_experiments=True,
-        filter_string="tags.`newslab.task` != ''",
+        filter_string="tags.`newslab.task` != '' and attributes.status = 'FINISHED'",
         order_by=["attributes.start_time DESC"],
         output_format="list",
     )
@@ -43,6 +49,8 @@ def latest_runs(run_ids: list[str] | None = None, settings: Settings | None = No
         tags, metrics = run.data.tags, run.data.metrics
         key = (tags["newslab.experiment"], tags["newslab.dataset"])
         if (not run_ids and key in seen) or not any(k.startswith(PREFIX) for k in metrics):
+            continue
+        if not tracking.model_ready(client, run):
             continue
         seen.add(key)
         rows.append(

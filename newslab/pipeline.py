@@ -88,17 +88,22 @@ def run_key(config: ExperimentConfig, dataset_fingerprint: str, schema_fingerpri
 
 
 def find_done(key: str, settings: Settings) -> str | None:
-    """The newest finished run with this key that has its test metrics, or None."""
+    """The newest finished run with this key that has its test metrics and a complete model, or None."""
     tracking.connect(settings)
     import mlflow
 
+    tracking.reap()  # a run killed mid-logging is FAILED, never reused
+    client = mlflow.MlflowClient()
     runs = mlflow.search_runs(
         search_all_experiments=True,
         filter_string=f"tags.`{tracking.RUN_KEY_TAG}` = '{key}' and attributes.status = 'FINISHED'",
         order_by=["attributes.start_time DESC"],
         output_format="list",
     )
-    return next((r.info.run_id for r in runs if any(k.startswith(PREFIX) for k in r.data.metrics)), None)
+    done = (
+        r for r in runs if any(k.startswith(PREFIX) for k in r.data.metrics) and tracking.usable(client, r)
+    )
+    return next((r.info.run_id for r in done), None)
 
 
 def run(

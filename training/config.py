@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import typing
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
 
@@ -12,8 +15,39 @@ from core.yamlio import load_model, read_yaml
 from training import registry
 
 
+def _takes_bool(annotation: Any) -> bool:
+    """Whether a field's type admits a boolean (``bool``, ``Any``, a union or Literal with one)."""
+    if annotation is bool or annotation is Any:
+        return True
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Literal:
+        return any(isinstance(a, bool) for a in args)
+    return any(_takes_bool(a) for a in args if a is not type(None))
+
+
+def strict_numbers(model: type[BaseModel], data: Any) -> Any:
+    """Refuse what pydantic would coerce into a number: ``true`` (read as 1) where the field takes no
+    boolean, and ``.inf`` / ``.nan`` anywhere: both trained before, with a meaningless setting."""
+    if not isinstance(data, dict):
+        return data
+    for name, value in data.items():
+        field = model.model_fields.get(name)
+        if field is None:
+            continue
+        if isinstance(value, bool) and not _takes_bool(field.annotation):
+            raise ValueError(f"{name}: {str(value).lower()} is a boolean where a number is expected")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{name}: {value} is not a finite number")
+    return data
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_numbers(cls, data: Any) -> Any:
+        return strict_numbers(cls, data)
 
 
 class _Unchecked(BaseModel):
@@ -43,7 +77,8 @@ class ModelConfig(_Strict):
         params = registry.get(kind).params
         if isinstance(value, params):
             return value
-        return params.model_validate(value.model_dump() if isinstance(value, BaseModel) else value or {})
+        data = value.model_dump() if isinstance(value, BaseModel) else value or {}
+        return params.model_validate(strict_numbers(params, data))
 
 
 class SearchRange(_Strict):

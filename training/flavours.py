@@ -1,8 +1,10 @@
 """How a fitted model is logged to MLflow: the families' flavours.
 
 ``SKLEARN``: scikit-learn's flavour in skops format, with the registry's trusted types and the
-``training/`` folder shipped as code (our transformers live there). ``SPACY``: spaCy's own
-flavour and format. Both log a signature and an input example.
+``training/`` folder shipped as code (our transformers live there), for MLflow's own loaders
+elsewhere. newslab itself loads through ``training.loading``, which trusts neither: it checks
+the types against the registry's list in its code and uses the installed package.
+``SPACY``: spaCy's own flavour and format. Both log a signature and an input example.
 """
 
 from __future__ import annotations

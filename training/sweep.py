@@ -98,6 +98,7 @@ def sweep(
     import optuna
 
     settings = settings or get_settings()
+    tracking.connect(settings)  # before any trial: a store that is down fails here
     schema = schema or load_schema(settings.schema_path)
     config, _ = load_experiment(experiment)
     if config.sweep is None:
@@ -107,7 +108,6 @@ def sweep(
         )
     data = prepare_experiment(config, dataset, settings, schema)
     meta = data.meta
-    tracking.connect(settings)  # before any trial: a server that is down fails here
     # a misspelt metric, or one the task cannot have, is refused here, before any trial runs
     metrics.check([config.sweep.metric], data.task, f"experiment {config.name}: sweep.metric")
     storage = storage_url(config, settings)
@@ -121,9 +121,16 @@ def sweep(
         load_if_exists=True,  # several machines, one study
     )
     name = tracking.experiment_name(config.task, meta["name"])
-    tracking.ensure_experiment(name, settings)
-    tags = {"newslab.experiment": config.name, "newslab.sweep": study_name, "newslab.dataset": meta["name"]}
-    with mlflow.start_run(run_name=f"{config.name}-sweep", tags=tags) as parent:
+    tracking.reap(tracking.ensure_experiment(name, settings))
+    tags = {
+        "newslab.experiment": config.name,
+        "newslab.sweep": study_name,
+        "newslab.dataset": meta["name"],
+        **tracking.owner_tags(),
+    }
+    tags = tracking.safe(tags)
+    started = mlflow.start_run(run_name=f"{config.name}-sweep", tags=tags)
+    with started as parent, tracking.killed_on_interrupt():
         mlflow.log_params(
             {
                 "sweep.metric": config.sweep.metric,
@@ -136,7 +143,10 @@ def sweep(
         def objective(trial) -> float:  # type: ignore[no-untyped-def]
             params = suggest(trial, config.sweep.space)
             candidate = config.with_params(params)
-            with mlflow.start_run(run_name=f"{config.name}-trial-{trial.number}", nested=True, tags=tags):
+            trial_run = mlflow.start_run(
+                run_name=f"{config.name}-trial-{trial.number}", nested=True, tags=tags
+            )
+            with trial_run, tracking.killed_on_interrupt():
                 mlflow.log_params({f"model.{k}": v for k, v in candidate.model.params.model_dump().items()})
                 score = cv_score(candidate, data)
                 mlflow.log_metric(f"cv_{config.sweep.metric}", score)

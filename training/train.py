@@ -9,13 +9,15 @@ predictions by the eval stage (``eval.evaluate.evaluate_run``).
 
 from __future__ import annotations
 
+import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from core import tracking
+from core import interrupts, tracking
 from core.schema import Schema, load_schema
 from core.settings import Settings, get_settings
 from core.tracking import PREDICTIONS
@@ -52,7 +54,14 @@ def _log_params(config: ExperimentConfig, meta: dict, schema: Schema, sizes: dic
     }
     params.update({f"model.{k}": v for k, v in config.model.params.model_dump().items()})
     params.update({f"dataset.{split}_size": n for split, n in sizes.items()})
-    mlflow.log_params(params)
+    mlflow.log_params(tracking.safe(params))
+
+
+def _test_pause() -> None:
+    """A test hook: NEWSLAB_TEST_PAUSE_AFTER_FIT=seconds sleeps mid-run, so a test's kill lands there."""
+    seconds = os.environ.get("NEWSLAB_TEST_PAUSE_AFTER_FIT")
+    if seconds:
+        time.sleep(float(seconds))
 
 
 def train(
@@ -69,6 +78,7 @@ def train(
     ``params`` overrides model parameters (a sweep's best); ``parent_run_id`` nests the run.
     """
     settings = settings or get_settings()
+    tracking.connect(settings)  # a store that is down or unwritable fails here, before anything loads
     schema = schema or load_schema(settings.schema_path)
     config, raw_config = load_experiment(experiment)
     if params:
@@ -76,7 +86,6 @@ def train(
         raw_config = {**raw_config, "model": config.model.model_dump()}
     data = prepare_experiment(config, dataset, settings, schema)
     task, ds, meta, path = data.task, data.ds, data.meta, data.path
-    tracking.connect(settings)  # fails here, before training, if a server is down
 
     import mlflow
 
@@ -96,7 +105,8 @@ def train(
     predictions["text"] = [t[:SNIPPET] for t in ds["test"]["text"]]
 
     name = tracking.experiment_name(config.task, meta["name"])
-    tracking.ensure_experiment(name, settings)
+    experiment_id = tracking.ensure_experiment(name, settings)
+    tracking.reap(experiment_id)  # runs of this experiment whose process died: FAILED, not RUNNING
     tags = {
         "newslab.experiment": config.name,
         "newslab.task": config.task,
@@ -104,10 +114,13 @@ def train(
         "newslab.dataset_path": str(path),
         "newslab.schema_fingerprint": schema.fingerprint,
         "mlflow.source.git.commit": tracking.git_commit(settings.project_dir),
+        **tracking.owner_tags(),
     }
     if parent_run_id:
         tags["mlflow.parentRunId"] = parent_run_id
-    with mlflow.start_run(run_name=config.name, tags=tags) as run:
+    started = mlflow.start_run(run_name=config.name, tags=tracking.safe(tags))
+    kept = f"the MLflow run {started.info.run_id} is marked KILLED (never evaluated or ranked)."
+    with started as run, tracking.killed_on_interrupt(), interrupts.leaves(kept):
         _log_params(config, meta, schema, {s: len(ds[s]) for s in ds})
         for split in ds:
             source = mlflow.data.from_pandas(
@@ -129,6 +142,7 @@ def train(
             out = Path(tmp) / Path(PREDICTIONS).name
             predictions.to_parquet(out, index=False)
             mlflow.log_artifact(str(out), artifact_path=str(Path(PREDICTIONS).parent))
+        _test_pause()
         example = data.train.x.head(2).copy()
         example["text"] = example["text"].str.slice(0, 300)
         family = registry.get(config.model.type)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -10,9 +12,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run tim
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 import typer
+from rich.markup import escape
 
+from core import interrupts
 from core.console import console, err_console
 from core.errors import NewslabError
+from core.redact import redact
 from core.schema import load_schema
 from core.settings import get_settings
 from newslab.cli.annotate import app as annotate_app
@@ -52,7 +57,7 @@ def run_cmd(
     outcome = run(config=config, limit=limit, force=force)
     console.print(render(outcome.results))
     uri = get_settings().resolved_tracking_uri
-    console.print(f"Runs are in MLflow ({uri}). Browse them with `make ui`.")
+    console.print(f"Runs are in MLflow ({redact(uri)}). Browse them with `make ui`.", markup=False)
     for line in outcome.notes:  # what could not be had here, and what ran without it
         err_console.print(line, markup=False)
     if outcome.skipped:
@@ -75,18 +80,54 @@ def schema_cmd(
     )
 
 
-def main() -> None:
-    """Entry point: user errors end with a short message and exit code 1, not a traceback."""
+#: errors of the machine rather than of newslab: one line naming the path, not a traceback
+_ENVIRONMENT_ERRNOS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EROFS: "read-only file system",
+}
+
+
+def _fail(message: str, hint: str | None = None, code: int = 1) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(redact(message))}", markup=True)
+    if hint:
+        err_console.print(redact(hint), markup=False)
+    sys.exit(code)
+
+
+def _interrupted() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while cleaning up is not a traceback
+    err_console.print(interrupts.message(), markup=False)
+    sys.exit(130)
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point: user errors, interrupts and a full disk end with one line and an exit code.
+
+    1: a NewslabError (bad input, a server down), a usage error or an environment error
+    (disk full, permission denied: the path is named); 130: Ctrl-C, after saying what was kept.
+    Every message goes through ``redact``, so no password in a URI reaches the terminal.
+    """
     try:
-        app()
+        app(args=args)
     except NewslabError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True)
-        if exc.hint:
-            err_console.print(exc.hint)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+        _fail(exc.message, exc.hint)
+    except KeyboardInterrupt:  # outside a command (Typer turns one inside into exit 130)
+        _interrupted()
+    except SystemExit as exc:
+        if exc.code == 130:
+            _interrupted()
+        raise
+    except OSError as exc:
+        if exc.errno not in _ENVIRONMENT_ERRNOS:
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        _fail(
+            f"{_ENVIRONMENT_ERRNOS[exc.errno]}{where}.",
+            "Nothing was half-written; free space (or fix the permissions) and run again.",
+        )
 
 
 if __name__ == "__main__":

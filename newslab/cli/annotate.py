@@ -105,7 +105,7 @@ def push_cmd(
     """Import articles as tasks into the task's projects; re-running adds only what is missing."""
     from annotation.client import connect
     from annotation.projects import REVIEW, find_projects
-    from annotation.push import load_predictions, make_tasks, push, select_articles
+    from annotation.push import load_predictions, make_tasks, push, read_ids, select_articles
     from corpus.ingest import corpus_dir
     from corpus.store import Store
 
@@ -116,7 +116,7 @@ def push_cmd(
         raise NewslabError(
             f"no Label Studio project for task {task!r}.", "Run `newslab annotate setup` first."
         )
-    wanted = [line.strip() for line in ids.read_text().splitlines() if line.strip()] if ids else None
+    wanted = read_ids(ids) if ids else None
     articles = select_articles(Store(corpus_dir()), wanted, limit, lang)
     tasks = make_tasks(schema, task, articles)
     preds = load_predictions(predictions, schema, task) if predictions else None
@@ -130,6 +130,14 @@ def push_cmd(
         )
         for key in report.changed[:20]:
             err_console.print(f"  changed article, not pushed: {key}")
+        if report.duplicates:
+            err_console.print(
+                f"[yellow]warning:[/] {project.title} has {len(report.duplicates):,} item(s) with several "
+                "tasks (an earlier concurrent push?); delete the extra tasks in Label Studio, "
+                "`newslab annotate verify` lists them after a pull:"
+            )
+            for duplicate in report.duplicates[:20]:
+                err_console.print(f"  {duplicate}")
 
 
 @app.command("submit")
@@ -217,7 +225,7 @@ def agreement_cmd(
     if not names:
         raise NewslabError("no pulled annotations.", "Run `newslab annotate pull` first.")
     for task in names:
-        frame = read_annotations(settings.annotations_dir / f"{task}.parquet")
+        frame = read_annotations(settings.annotations_dir / f"{task}.parquet", schema, task)
         with err_console.status(f"{task}: agreement with {bootstrap} bootstrap resamples"):
             report = agreement(frame, schema, task, n_boot=bootstrap, seed=seed)
         table = Table(
@@ -259,7 +267,7 @@ def review_cmd(
     gold_config = load_dataset_config(dataset).gold
     if below is not None:
         gold_config = gold_config.model_copy(update={"review_below": below})
-    frame = read_annotations(settings.annotations_dir / f"{task}.parquet")
+    frame = read_annotations(settings.annotations_dir / f"{task}.parquet", schema, task)
     gold = gold_labels(frame, schema, task, gold_config)
     if not gold.review:
         console.print(f"{task}: no item under agreement {gold_config.review_below}; nothing to review.")
@@ -269,3 +277,26 @@ def review_cmd(
         f"{report.project}: {len(gold.review)} item(s) under agreement {gold_config.review_below}; "
         f"added {report.added}, already in the queue {report.existing}"
     )
+
+
+@app.command("verify")
+def verify_cmd() -> None:
+    """Check every pulled snapshot (sha256, schema labels, duplicate tasks) and table (exit 1: a problem)."""
+    from annotation.verify import verify_annotations
+
+    settings = get_settings()
+    checks = verify_annotations(settings.annotations_dir, load_schema(settings.schema_path))
+    if not checks:
+        raise NewslabError(
+            f"no pulled annotations in {settings.annotations_dir}.", "Run `newslab annotate pull`."
+        )
+    table = Table("file", "check", "status", "detail")
+    for c in checks:
+        table.add_row(c.file.name, c.check, "[green]ok[/]" if c.ok else "[red]problem[/]", c.detail)
+    console.print(table)
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        raise NewslabError(
+            f"{len(bad)} problem(s) in {len({c.file for c in bad})} file(s) of {settings.annotations_dir}.",
+            "Pull again (`newslab annotate pull`) for edited files; delete duplicate tasks in Label Studio.",
+        )

@@ -35,22 +35,31 @@ def ingest_cmd(
     source: str = typer.Option("", help="Source name for records that give none."),
     licence: str = typer.Option("", help="Licence for records that give none."),
     fmt: str = typer.Option(None, "--format", help="Force a format: text, jsonl, csv or html."),
+    max_chars: int = typer.Option(
+        1_000_000, "--max-chars", min=1, help="Reject articles longer than this many characters."
+    ),
     strict: bool = typer.Option(False, help="Fail, adding nothing, if any input is rejected."),
     workers: int = typer.Option(1, min=1, help="Processes for language, sentences and MinHash."),
     max_file_mb: int = typer.Option(512, min=1, help="Reject files larger than this."),
 ) -> None:
     """Read articles, normalise and deduplicate them, and append them to the corpus store."""
-    from corpus.ingest import asset_inputs, corpus_dir, ingest
+    from corpus.ingest import asset_inputs, check_inputs, corpus_dir, ingest
     from corpus.readers import ReaderOptions
 
+    options = ReaderOptions(  # checks --format and --max-chars before any work
+        fields=_fields(field),
+        source=source,
+        licence=licence,
+        format=fmt,
+        max_file_bytes=max_file_mb * 2**20,
+        max_chars=max_chars,
+    )
+    check_inputs(list(paths or []))
     files, asset_options = asset_inputs(list(asset)) if asset else ([], {})
     inputs = list(paths or []) + files
     licences = {path: o.licence for path, o in asset_options.items()}
     if not inputs:
         raise NewslabError("nothing to ingest: give PATHS or --asset NAME.")
-    options = ReaderOptions(
-        fields=_fields(field), source=source, licence=licence, format=fmt, max_file_bytes=max_file_mb * 2**20
-    )
     per_path = {
         path: ReaderOptions(**{**options.__dict__, "licence": options.licence or licence})
         for path, licence in licences.items()

@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from core.console import console, err_console
+from core.errors import NewslabError
 from core.settings import get_settings
 
 app = typer.Typer(
@@ -72,3 +73,33 @@ def list_cmd() -> None:
         if "configs" not in meta:
             table.add_row(path.parent.name, meta["task"], str(meta["counts"]), meta["fingerprint"])
     console.print(table)
+
+
+@app.command("verify")
+def verify_cmd(
+    names: list[str] = typer.Argument(None, help="Built datasets (default: every one under data/datasets)."),
+) -> None:
+    """Check every file of the current version(s) against its recorded size and sha256 (exit 1: corrupt)."""
+    from dataset.versions import verify_datasets
+
+    results = verify_datasets(get_settings().datasets_dir, names or [])
+    if not results:
+        console.print("no built datasets.")
+        return
+    table = Table("dataset", "file", "status")
+    bad: dict[str, int] = {}
+    for name, checks in results.items():
+        for check in checks:
+            colour = "green" if check.ok else "yellow" if check.status == "not recorded" else "red"
+            status = "ok" if check.ok else f"corrupt: {check.status}" if colour == "red" else check.status
+            table.add_row(
+                name, check.path, f"[{colour}]{status}[/]" + (f" ({check.detail})" if check.detail else "")
+            )
+            if colour == "red":
+                bad[name] = bad.get(name, 0) + 1
+    console.print(table)
+    if bad:
+        raise NewslabError(
+            f"{sum(bad.values())} corrupt file(s) in dataset(s) {', '.join(bad)}.",
+            "Rebuild them with `newslab dataset build NAME`: a build rewrites a corrupt current version.",
+        )

@@ -15,7 +15,7 @@ from core.settings import PROJECT_DIR, Settings
 
 BENCH = PROJECT_DIR / "bench"
 #: the scripts smoke-tested below; a new script fails test_every_script_has_a_smoke_test until added
-SMOKED = {"annotate_roundtrip.py", "corpus_ingest.py", "dataset_build.py", "train_models.py"}
+SMOKED = {"annotate_roundtrip.py", "corpus_ingest.py", "dataset_build.py", "faults.py", "train_models.py"}
 
 
 def bench(script: str, *args: str, tmp_path: Path, env: dict[str, str] | None = None) -> str:
@@ -83,3 +83,14 @@ def test_annotate_roundtrip(tmp_path: Path, ls_settings: Settings) -> None:
     }
     out = bench("annotate_roundtrip.py", "--tasks", "20", "--batch-size", "8", tmp_path=tmp_path, env=env)
     assert "20 tasks" in out and "newslab push again" in out and "newslab pull" in out
+
+
+@pytest.mark.slow
+def test_faults(tmp_path: Path, shared: Path) -> None:
+    """Three cases of the audit, end to end: the table, and "no" in both judged columns."""
+    args = ("--no-servers", "--only", "record over 1M", "unknown label", "Ctrl-C while")
+    out = bench("faults.py", *args, "--workdir", str(tmp_path / "work"), tmp_path=tmp_path)
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == 3, out
+    assert all(line.split("|")[4:6] == [" no ", " no "] for line in rows), out
+    assert "3 cases; data lost: 0; traceback shown: 0" in out

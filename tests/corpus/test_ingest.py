@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,9 @@ from corpus.readers import ReaderOptions
 from corpus.stats import corpus_stats, length_histogram
 from corpus.store import Store
 from tests.conftest import run_cli
-
-WORDS = [f"parola{i}" for i in range(3000)]
-
-
-def _article(seed: int, n: int = 200) -> str:
-    rng = random.Random(seed)
-    return ". ".join(" ".join(rng.choice(WORDS) for _ in range(10)) for _ in range(n // 10)) + "."
-
-
-def _jsonl(path: Path, texts: list[str]) -> Path:
-    path.write_text("".join(json.dumps({"title": f"t{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
-    return path
+from tests.corpus.helpers import WORDS
+from tests.corpus.helpers import article as _article
+from tests.corpus.helpers import jsonl as _jsonl
 
 
 def test_real_sources_ingest_together_and_a_second_ingest_adds_nothing(
@@ -123,7 +113,7 @@ def test_interrupted_ingest_leaves_the_store_as_it_was(
     assert len(Store(root)) == 1
     monkeypatch.setattr(ingest_mod, "analyse", real)
     assert ingest([tmp_path / "b.jsonl"], root=root, batch_size=2).added == 5
-    leftovers = [p.name for p in root.rglob(".*")]
+    leftovers = [p.name for p in root.rglob(".*") if p.name != ".lock"]  # the lock file stays, by design
     assert leftovers == []
 
 

@@ -150,7 +150,8 @@ def test_write_report_replaces_files_and_drops_stale_figures(tmp_path: Path) -> 
 
 
 def test_credentials_are_not_shown() -> None:
-    assert redact("http://user:secret@mlflow.internal:5000") == "http://***@mlflow.internal:5000"
+    """The report uses the shared redaction: the password goes, the user name stays."""
+    assert redact("http://user:secret@mlflow.internal:5000") == "http://user:***@mlflow.internal:5000"
     assert redact("sqlite:////tmp/mlflow.db") == "sqlite:////tmp/mlflow.db"
 
 

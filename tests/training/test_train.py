@@ -93,9 +93,11 @@ def test_newslab_run_on_a_slice_logs_comparable_runs(settings: Settings, shared:
 
     assert 0.0 < by_name["fnc1-tfidf-pair-lr"].data.metrics["test_fnc_score"] <= 1.0
 
-    # the logged model loads in a fresh process through pyfunc and predicts schema codes
+    # the logged model loads in a fresh process (newslab's loader: its own trust list) and predicts codes
+    from training.loading import load_model
+
     model_id = by_name["cameo-tfidf-lr"].outputs.model_outputs[0].model_id
-    model = mlflow.pyfunc.load_model(f"models:/{model_id}")
+    model = load_model(f"models:/{model_id}")
     predicted = model.predict(pd.DataFrame({"text": ["Troops shelled the city overnight."]}))
     assert predicted[0] in {
         "statement",
@@ -107,7 +109,7 @@ def test_newslab_run_on_a_slice_logs_comparable_runs(settings: Settings, shared:
 
     # the author model takes the account as optional input: with it, or from text alone
     model_id = by_name["conref-ita-svm-author"].outputs.model_outputs[0].model_id
-    author_model = mlflow.pyfunc.load_model(f"models:/{model_id}")
+    author_model = load_model(f"models:/{model_id}")
     tweet = "Il 4 dicembre voto convinto, la riforma non mi piace."
     with_author = pd.DataFrame({"text": [tweet], "author": ["@someone"]})
     codes = {"favor", "against", "neutral", "unrelated"}
@@ -127,12 +129,19 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.parametrize(
+    ("uri", "kind"),
+    [
+        ("http://127.0.0.1:{port}", "MLflow server"),
+        ("postgresql+psycopg://newslab:pw-secret@127.0.0.1:{port}/mlflow", "postgresql"),
+    ],
+)
 def test_tracking_server_down_fails_before_training(
-    settings: Settings, shared: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, shared: Path, monkeypatch: pytest.MonkeyPatch, uri: str, kind: str
 ) -> None:
     fetch(["cameo_pentacode"])
     build("cameo_pentacode", limit=50)
-    monkeypatch.setenv("NEWSLAB_TRACKING_URI", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("NEWSLAB_TRACKING_URI", uri.format(port=_closed_port()))
     from core.settings import get_settings
     from training import runner
     from training import train as train_mod
@@ -143,8 +152,9 @@ def test_tracking_server_down_fails_before_training(
         raise AssertionError("training started although the server is down")
 
     monkeypatch.setattr(runner, "build_model", no_training)
-    with pytest.raises(NewslabError, match="not reachable"):
+    with pytest.raises(NewslabError, match=rf"\({kind}\) is not reachable") as caught:
         train_mod.train("cameo_tfidf_lr", dataset="cameo_pentacode_n50")
+    assert "pw-secret" not in str(caught.value)
 
 
 def test_train_on_a_dataset_of_another_task_is_refused(settings: Settings, shared: Path) -> None:
