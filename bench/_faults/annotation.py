@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from _faults.harness import Context, Row, case, finish, row
+from _faults.harness import Context, Row, case, finish, row, wait_for
 
 
 def _row(article: str, annotator: str, labels: object) -> dict:
@@ -86,9 +86,16 @@ def two_pushes(ctx: Context) -> Row:
     setup = ctx.cli(data, "annotate", "setup", **env)
     if setup.rc != 0:
         raise RuntimeError(f"annotate setup failed: {setup.message}")
+    from core.locks import is_locked
+
+    def pushing() -> bool:
+        return any(is_locked(p) for p in (data / "annotations" / "locks").glob(".push-*.lock"))
+
     started = time.monotonic()
-    procs = [ctx.start(data, "annotate", "push", "event_type", **env) for _ in range(2)]
-    results = [finish(p, started) for p in procs]
+    first = ctx.start(data, "annotate", "push", "event_type", **env)
+    wait_for(lambda: pushing() or first.poll() is not None, timeout=120, every=0.02)
+    second = ctx.start(data, "annotate", "push", "event_type", **env)  # while the first pushes
+    results = [finish(p, started) for p in (first, second)]
     again = ctx.cli(data, "annotate", "push", "event_type", **env)
 
     from annotation.client import connect

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from _faults.harness import Context, Row, case, finish, row
+from _faults.harness import Context, Row, case, finish, row, wait_for
 
 DATASET = "cameo_pentacode"
 
@@ -19,9 +19,14 @@ def versions(data: Path) -> list[str]:
 def two_builds(ctx: Context) -> Row:
     data = ctx.data("two_builds")
     ctx.cli(data, "assets", "fetch", "cameo_pentacode")
+    from core.locks import is_locked
+
+    lock = data / "datasets" / ".versions" / DATASET / ".lock"
     started = time.monotonic()
-    procs = [ctx.start(data, "dataset", "build", DATASET) for _ in range(2)]
-    results = [finish(p, started) for p in procs]
+    first = ctx.start(data, "dataset", "build", DATASET)
+    wait_for(lambda: is_locked(lock) or first.poll() is not None, timeout=120, every=0.02)
+    second = ctx.start(data, "dataset", "build", DATASET)  # while the first holds the dataset
+    results = [finish(p, started) for p in (first, second)]
     check = ctx.cli(data, "dataset", "verify", DATASET)
     refused = next((r for r in results if r.rc != 0), results[0])
     return row(
