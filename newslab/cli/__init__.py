@@ -128,6 +128,9 @@ def main(args: list[str] | None = None) -> None:
             f"{_ENVIRONMENT_ERRNOS[exc.errno]}{where}.",
             "Nothing was half-written; free space (or fix the permissions) and run again.",
         )
+    finally:
+        if args is None:  # the command line's own process: its work is done or reported, so a
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # late Ctrl-C must not kill its exit
 
 
 if __name__ == "__main__":
