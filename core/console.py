@@ -12,9 +12,13 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
+
+from core.progress import Event
 
 
 def _console(stderr: bool = False) -> Console:
@@ -43,3 +47,47 @@ def progress() -> Iterator[Progress]:
     )
     with bar:
         yield bar
+
+
+class _TerminalSink:
+    """``core.progress`` steps as rich bars on stderr (elapsed, and an estimate where a total is
+    known); shown inside a status spinner or another bar when one is live (rich nests them)."""
+
+    def __init__(self) -> None:
+        self._bar: Progress | None = None
+        self._tasks: dict[str, list[TaskID]] = {}
+
+    def __call__(self, event: Event) -> None:
+        if event.kind == "start":
+            if self._bar is None:
+                self._bar = Progress(
+                    SpinnerColumn(),
+                    TextColumn("[progress.description]{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    TimeRemainingColumn(),
+                    console=err_console,
+                    transient=True,
+                )
+                self._bar.start()
+            self._tasks.setdefault(event.description, []).append(
+                self._bar.add_task(event.description, total=event.total)
+            )
+            return
+        ids = self._tasks.get(event.description)
+        if self._bar is None or not ids:
+            return
+        if event.kind == "advance":
+            self._bar.update(ids[-1], completed=event.done)
+            return
+        self._bar.remove_task(ids.pop())
+        if not ids:
+            del self._tasks[event.description]
+        if not self._tasks:
+            self._bar.stop()
+            self._bar = None
+
+
+#: where ``core.progress.step`` reports when stderr is a terminal
+terminal_sink = _TerminalSink()

@@ -105,16 +105,28 @@ class DatasetConfig(BaseModel):
     @model_validator(mode="after")
     def _known_metrics(self) -> DatasetConfig:
         known = metrics.registry()
-        for where, name in [("extra_metrics", m) for m in self.extra_metrics] + [
-            (f"published ({p.system})", p.metric) for p in self.published
-        ]:
+        for name in self.extra_metrics:
             if name not in known:
-                raise ValueError(f"{where}: unknown metric {name!r}; known: {', '.join(sorted(known))}")
+                raise ValueError(f"extra_metrics: unknown metric {name!r}; known: {', '.join(sorted(known))}")
+        for i, result in enumerate(self.published):
+            if problem := _published_problem(result.metric, known):
+                raise ValueError(f"published[{i}] (system {result.system!r}): {problem}")
         return self
 
     @property
     def from_annotations(self) -> bool:
         return bool(self.configs)
+
+
+def _published_problem(name: str, known: dict[str, metrics.Metric]) -> str | None:
+    """Why a published figure's metric cannot be shown: a figure under a name no table has a column
+    for would be dropped without a word (a typo, a per-label figure, a logged-only metric)."""
+    columns = sorted(n for n, m in known.items() if m.column)
+    if name not in known:
+        return f"unknown metric {name!r}; known metric names: {', '.join(columns)}"
+    if not known[name].column:
+        return f"metric {name!r} is logged but has no column in tables; use one of: {', '.join(columns)}"
+    return None
 
 
 def dataset_config_path(name_or_path: str) -> Path:

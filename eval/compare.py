@@ -118,10 +118,10 @@ def mcnemar_test(right_a: np.ndarray, right_b: np.ndarray) -> tuple[int, int, fl
 
 
 def _bootstrap_p(p_boot: float, n_boot: int) -> str:
-    """The bootstrap p as text: ``p < 1/B`` when no resample crossed zero (the resamples cannot say
-    more), else its value."""
+    """The bootstrap p as text: ``p < 0.001 (1/1000)`` when no resample crossed zero (B resamples
+    cannot resolve a p below 1/B, and ``p = 0`` would claim certainty), else its value."""
     if p_boot == 0 and n_boot > 0:
-        return f"p < {1 / n_boot:.3g}"
+        return f"p < {1 / n_boot:.3g} (1/{n_boot})"
     return f"p = {p_boot:.3g}"
 
 
@@ -135,8 +135,10 @@ def verdict(
     p_mc: float,
     n_boot: int = 1000,
 ) -> str:
+    """The comparison in plain words; every sentence gives the signed difference A - B, so which run
+    the interval and the sign refer to is never left to the reader."""
     better, worse = (name_a, name_b) if diff >= 0 else (name_b, name_a)
-    size = f"{abs(diff):.3f} macro-F1 (95 % CI of A - B: {low:+.3f} to {high:+.3f})"
+    size = f"{abs(diff):.3f} macro-F1 (A - B = {diff:+.3f}, 95 % CI {low:+.3f} to {high:+.3f})"
     tests = f"bootstrap {_bootstrap_p(p_boot, n_boot)}, McNemar p = {p_mc:.3g}"
     if p_boot < 0.05 and p_mc < 0.05:
         return f"{better} is better than {worse} by {size}; significant ({tests})."

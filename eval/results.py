@@ -10,7 +10,7 @@ from core import tracking
 from core.settings import Settings, get_settings
 from dataset.config import base_dataset_name, load_dataset_config
 from eval.columns import cell, shown
-from eval.evaluate import PREFIX
+from eval.evaluate import CV_KIND, PREFIX
 
 
 @dataclass(frozen=True)
@@ -47,22 +47,30 @@ def latest_runs(run_ids: list[str] | None = None, settings: Settings | None = No
         runs = sorted((r for r in runs if r.info.run_id in order), key=lambda r: order[r.info.run_id])
     for run in runs:
         tags, metrics = run.data.tags, run.data.metrics
-        key = (tags["newslab.experiment"], tags["newslab.dataset"])
+        cv = tags.get("newslab.kind") == CV_KIND  # out-of-fold predictions, no model: a row of its own
+        system = tags["newslab.experiment"] + (_cv_label(run.data.params) if cv else "")
+        key = (system, tags["newslab.dataset"])
         if (not run_ids and key in seen) or not any(k.startswith(PREFIX) for k in metrics):
             continue
-        if not tracking.model_ready(client, run):
+        if not cv and not tracking.model_ready(client, run):
             continue
         seen.add(key)
         rows.append(
             ResultRow(
                 dataset=tags["newslab.dataset"],
-                system=tags["newslab.experiment"],
+                system=system,
                 metrics={k[len(PREFIX) :]: v for k, v in metrics.items() if k.startswith(PREFIX)},
                 source=run.info.run_id,
                 ours=True,
             )
         )
     return rows
+
+
+def _cv_label(params: dict[str, str]) -> str:
+    """How a cross-validation row was scored: out-of-fold, k folds, r repeats (repeat 0 pooled)."""
+    folds, repeats = params.get("cv.folds", "?"), params.get("cv.repeats", "?")
+    return f" (cv {folds}x{repeats}, {params.get('cv.items', 'train')})"
 
 
 def with_published(rows: list[ResultRow]) -> list[ResultRow]:

@@ -110,6 +110,13 @@ class SweepConfig(_Strict):
     space: dict[str, SearchRange]
 
 
+class SelectionConfig(_Strict):
+    """How a training run scores itself for champion choice without the test split: the validation
+    split where the dataset has one, else ``folds``-fold grouped cross-validation of the training split."""
+
+    folds: int = Field(3, ge=2, le=20)
+
+
 class ExperimentConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     task: str
@@ -118,6 +125,7 @@ class ExperimentConfig(_Strict):
     model: ModelConfig
     seed: int = 0
     sweep: SweepConfig | None = None
+    selection: SelectionConfig = SelectionConfig()
 
     @model_validator(mode="after")
     def _space_names_params(self) -> ExperimentConfig:

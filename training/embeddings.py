@@ -11,8 +11,44 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from training.text_features import step
+
+#: texts per encoder batch
+BATCH = 16
+
 _EMBEDDINGS: dict[tuple[str, str], np.ndarray] = {}  #: (model, text) -> vector, for CV folds and sweeps
 _ENCODERS: dict[str, object] = {}  #: model path -> the loaded SentenceTransformer
+
+
+def same_length_batches(encoder, texts: list[str]) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """``texts`` in batches of texts of one token length each (none padded).
+
+    A text's vector must not depend on what else is encoded with it: padded to its batch's
+    longest text, it changes in the 7th digit with its batch mates (measured: 2e-7), so a run
+    whose cache was filled by other calls (a sweep's folds, a learning curve, an earlier
+    experiment of the main job) grew other trees from the same data. Unpadded batches of one
+    length give each text the same vector whichever others share its batch.
+    """
+    tokenize = getattr(encoder, "preprocess", None) or encoder.tokenize  # sentence-transformers 6 / 5
+    by_length: dict[int, list[str]] = {}
+    for start in range(0, len(texts), 16 * BATCH):  # the encoder's own tokenizer, as it will pad
+        chunk = texts[start : start + 16 * BATCH]
+        lengths = np.asarray(tokenize(chunk)["attention_mask"]).sum(axis=1)
+        for text, length in zip(chunk, lengths.tolist(), strict=True):
+            by_length.setdefault(int(length), []).append(text)
+    return [
+        group[start : start + BATCH]
+        for _, group in sorted(by_length.items(), reverse=True)
+        for start in range(0, len(group), BATCH)
+    ]
+
+
+def _encode(encoder, batch: list[str]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Normalised vectors of one batch, always run as ``BATCH`` rows (short batches filled with
+    copies of their first text): the number of rows, too, changes a product's rounding."""
+    texts = batch + [batch[0]] * (BATCH - len(batch))
+    vectors = encoder.encode(texts, batch_size=BATCH, normalize_embeddings=True)
+    return np.asarray(vectors[: len(batch)])
 
 
 class SentenceEmbedder(TransformerMixin, BaseEstimator):
@@ -60,8 +96,13 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         key = self._model_path()
         todo = sorted({t for t in texts if (key, t) not in _EMBEDDINGS})
         if todo:
-            vectors = self._encoder().encode(todo, batch_size=64, normalize_embeddings=True)
-            _EMBEDDINGS.update({(key, t): v for t, v in zip(todo, vectors, strict=True)})
+            encoder = self._encoder()
+            with step(f"encoding {len(todo):,} texts", total=len(todo)) as advance:
+                for batch in same_length_batches(encoder, todo):
+                    _EMBEDDINGS.update(
+                        {(key, t): v for t, v in zip(batch, _encode(encoder, batch), strict=True)}
+                    )
+                    advance(len(batch))
         return self.weight * np.vstack([_EMBEDDINGS[(key, t)] for t in texts])
 
     def get_feature_names_out(self, input_features=None):  # type: ignore[no-untyped-def]

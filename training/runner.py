@@ -23,11 +23,16 @@ from datasets import Dataset, DatasetDict
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
 
+from core import metrics
 from core.errors import NewslabError
+from core.progress import step
 from core.schema import Schema, Task, load_schema
 from core.settings import Settings, get_settings
 from dataset.build import dataset_path, load
+from dataset.config import base_dataset_name, load_dataset_config
+from training import folds
 from training.config import ExperimentConfig, ModelConfig
+from training.folds import leakage_groups
 from training.models import build_model, input_columns
 from training.text_features import AUTHOR_COLUMN
 from training.tuned import TunedBiasClassifier
@@ -35,7 +40,8 @@ from training.tuned import TunedBiasClassifier
 
 @dataclass(frozen=True)
 class Part:
-    """One split (or a subset of it): the model's inputs, gold label codes, article ids."""
+    """One split (or a subset of it): the model's inputs, gold label codes, leakage groups
+    (near-duplicate cluster, else article id)."""
 
     x: pd.DataFrame
     gold: list
@@ -101,7 +107,8 @@ def target_texts(schema: Schema, targets: Iterable[str], lang: str) -> dict[str,
 
 
 def split_part(split: Dataset, task: Task, columns: list[str], targets: dict[str, str] | None = None) -> Part:
-    """A split's model inputs (targets replaced by ``targets`` where given), gold codes and article ids."""
+    """A split's model inputs (targets replaced by ``targets`` where given), gold codes and leakage
+    groups (the ``group`` column where set, else the article id)."""
     x = split.select_columns(columns).to_pandas()
     if targets and "target" in x.columns:
         x["target"] = [targets.get(t, t) for t in x["target"]]
@@ -111,7 +118,8 @@ def split_part(split: Dataset, task: Task, columns: list[str], targets: dict[str
         gold = [[codes[i] for i in row] for row in split[column]]
     else:
         gold = [codes[i] for i in split[column]]
-    return Part(x, gold, list(split["article_id"]))
+    groups = split["group"] if "group" in split.column_names else [""] * len(split)
+    return Part(x, gold, leakage_groups(groups, split["article_id"]))
 
 
 def check_dataset(
@@ -226,3 +234,70 @@ def fit_predict(
     started = time.perf_counter()
     predicted = predict_codes(estimator, x, data.task)
     return Fitted(estimator, predicted, fit_seconds, time.perf_counter() - started)
+
+
+def extra_metrics(dataset: str, task: Task | None = None) -> list[str]:
+    """The metrics a dataset's config asks for beside the defaults (the first one ranks its runs).
+
+    An annotations dataset's configurations can mix single- and multi-label tasks: for ``task``,
+    a metric defined only for the other kind is left out (a schema flag it lacks is still an error).
+    """
+    config = load_dataset_config(base_dataset_name(dataset))
+    names = list(config.extra_metrics)
+    if task is None or not config.from_annotations:
+        return names
+    kind = metrics.MULTI if task.multi_label else metrics.SINGLE
+    return [name for name in names if kind in metrics.get(name).kinds()]
+
+
+def primary_metric(task: Task, dataset: str) -> str:
+    """The figure runs of one task and dataset are ranked by: the benchmark's own, else macro-F1."""
+    return metrics.primary(task, extra_metrics(dataset, task))
+
+
+def score(gold: list, predicted: list, task: Task, metric: str) -> float:
+    """One metric of predicted label codes against gold ones."""
+    roles = metrics.Roles.of(task)
+    chosen = metrics.get(metric)
+    return metrics.from_encoded(
+        metrics.encode(gold, roles), metrics.encode(predicted, roles), roles, [chosen]
+    )[chosen.name]
+
+
+def out_of_fold(
+    data: Prepared, seed: int, part: Part, assignment: np.ndarray, model: ModelConfig | None = None
+) -> list:
+    """Each item of ``part`` predicted by a model fitted on the other folds of ``assignment``."""
+    predicted: list = [None] * len(part.gold)
+    fold_splits = list(folds.splits(assignment))
+    with step(f"cross-validating {len(fold_splits)} folds", total=len(fold_splits)) as advance:
+        for fit_rows, held_rows in fold_splits:
+            held = fit_predict(data, seed, part.subset(fit_rows), part.x.iloc[held_rows], model).predicted
+            for i, p in zip(held_rows, held, strict=True):
+                predicted[i] = p
+            advance(1)
+    return predicted
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A score for choosing between models that never looks at the test split."""
+
+    metric: str
+    score: float
+    #: "validation", or "cv-<k>-fold" (grouped, stratified folds of the training split)
+    method: str
+
+
+def selection_score(
+    data: Prepared, seed: int, metric: str, k: int = 3, model: ModelConfig | None = None, fold_seed: int = 0
+) -> Selection:
+    """The held-out score of a model setting from training data only: the validation split's where
+    the dataset has one, else ``k``-fold cross-validation on the training split."""
+    if data.validation is not None:
+        predicted = fit_predict(data, seed, data.train, data.validation.x, model).predicted
+        return Selection(metric, score(data.validation.gold, predicted, data.task, metric), "validation")
+    train = data.train
+    assignment = folds.assign(train.gold, train.groups, data.task.codes, data.task.multi_label, k, fold_seed)
+    predicted = out_of_fold(data, seed, train, assignment, model)
+    return Selection(metric, score(train.gold, predicted, data.task, metric), f"cv-{k}-fold")

@@ -25,7 +25,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from training.embeddings import SentenceEmbedder
-from training.text_features import HEDGING, REFUTING
+from training.text_features import HEDGING, REFUTING, step
 
 #: sentence ends, and line breaks (news bodies put paragraphs on lines of their own)
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -35,6 +35,8 @@ DENYING = (*REFUTING, "no", "never", "neither", "nor", "refute", "refuted", "ref
 REPORTING = (*HEDGING, "claim", "report", "reports", "according")
 _DENY = re.compile(r"(?i)\b(?:" + "|".join(DENYING) + r")\b|n't\b")
 _REPORT = re.compile(r"(?i)\b(?:" + "|".join(REPORTING) + r")\b")
+#: pairs matched between two progress reports
+REPORT_EVERY = 1000
 
 SCALAR_NAMES = (
     "sim_max", "sim_top3", "sim_mean", "sim_std", "sim_best_position", "log_sentences", "sim_first",
@@ -89,25 +91,28 @@ class SentenceMatch(TransformerMixin, BaseEstimator):
         scalars = np.empty((len(texts), len(SCALAR_NAMES)))
         dims = len(next(iter(target_vectors.values()))) if target_vectors else 0
         pairs = np.empty((len(texts), 4 * dims), dtype=np.float32) if self.interactions else None
-        for i, (target, text) in enumerate(zip(targets, texts, strict=True)):
-            matrix, deny, report = bodies[text]
-            head = target_vectors[target]
-            sims = matrix @ head
-            order = np.argsort(-sims)
-            top, best, n = order[:3], order[0], len(sims)
-            weights = np.exp(self.sharpness * (sims - sims.max()))
-            weights /= weights.sum()
-            attended = weights @ matrix
-            attended /= np.linalg.norm(attended) + 1e-9
-            scalars[i] = (
-                sims[best], sims[top].mean(), sims.mean(), sims.std(), best / n, np.log1p(n), sims[0],
-                (sims > 0.5).sum(), (sims > 0.3).mean(), attended @ head,
-                deny[top].sum(), report[top].sum(), deny[best], report[best],
-                deny.sum() / n, report.sum() / n, *target_cues[target], weights @ deny, weights @ report,
-            )  # fmt: skip
-            if pairs is not None:
-                closest = matrix[best]
-                pairs[i] = np.concatenate([head * closest, np.abs(head - closest), head * attended, head])
+        with step(f"matching {len(texts):,} targets to sentences", total=len(texts)) as advance:
+            for i, (target, text) in enumerate(zip(targets, texts, strict=True)):
+                matrix, deny, report = bodies[text]
+                head = target_vectors[target]
+                sims = matrix @ head
+                order = np.argsort(-sims)
+                top, best, n = order[:3], order[0], len(sims)
+                weights = np.exp(self.sharpness * (sims - sims.max()))
+                weights /= weights.sum()
+                attended = weights @ matrix
+                attended /= np.linalg.norm(attended) + 1e-9
+                scalars[i] = (
+                    sims[best], sims[top].mean(), sims.mean(), sims.std(), best / n, np.log1p(n), sims[0],
+                    (sims > 0.5).sum(), (sims > 0.3).mean(), attended @ head,
+                    deny[top].sum(), report[top].sum(), deny[best], report[best],
+                    deny.sum() / n, report.sum() / n, *target_cues[target], weights @ deny, weights @ report,
+                )  # fmt: skip
+                if pairs is not None:
+                    closest = matrix[best]
+                    pairs[i] = np.concatenate([head * closest, np.abs(head - closest), head * attended, head])
+                if (i + 1) % REPORT_EVERY == 0 or i + 1 == len(texts):
+                    advance(i % REPORT_EVERY + 1)
         return scalars, pairs
 
     def fit(self, X: pd.DataFrame, y=None):  # type: ignore[no-untyped-def]

@@ -19,6 +19,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from spacy.training import Example
 from spacy.util import minibatch
 
+from training.text_features import step
+
 CONFIG = """
 [nlp]
 lang = "{lang}"
@@ -167,10 +169,12 @@ class SpacyTextClassifier(ClassifierMixin, BaseEstimator):
         others = [name for name in nlp.pipe_names if name != self.component]
         with nlp.select_pipes(disable=others):
             optimizer = nlp.initialize(lambda: examples)
-            for _ in range(self.epochs):
-                random.shuffle(examples)
-                for batch in minibatch(examples, size=self.batch_size):
-                    nlp.update(batch, drop=self.dropout, sgd=optimizer)
+            with step(f"spaCy {self.component}: {self.epochs} epochs", total=self.epochs) as advance:
+                for _ in range(self.epochs):
+                    random.shuffle(examples)
+                    for batch in minibatch(examples, size=self.batch_size):
+                        nlp.update(batch, drop=self.dropout, sgd=optimizer)
+                    advance(1)
         self.nlp_ = nlp
         self.classes_ = np.array(self.labels)
         return self

@@ -1,8 +1,9 @@
 """Hyperparameter sweeps with Optuna: ``newslab train CONFIG --sweep``.
 
 The search space is the config's ``sweep.space`` over ``model.params``. Each
-trial is scored on the training split only, by cross-validation (folds grouped by
-article, so one article's items never sit on both sides; the dataset's
+trial is scored on the training split only, by cross-validation (``training.folds``: folds
+grouped by near-duplicate cluster or article, so one article's items never sit on both sides,
+and stratified on the labels; the dataset's
 validation split replaces cross-validation when there is one), with the metric
 the eval stage computes. Every trial is a nested MLflow run under one sweep run.
 The study lives in an Optuna storage (``sweep.storage``, ``NEWSLAB_OPTUNA_STORAGE``,
@@ -18,15 +19,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pandas as pd
-from sklearn.model_selection import GroupKFold
-
 from core import metrics, tracking
 from core.errors import NewslabError
 from core.schema import Schema, load_schema
 from core.settings import Settings, get_settings
 from training.config import ExperimentConfig, SearchRange, load_experiment
-from training.runner import Part, Prepared, fit_predict, prepare_experiment
+from training.runner import Prepared, prepare_experiment, selection_score
 from training.train import TrainResult, train
 
 
@@ -63,26 +61,11 @@ def suggest(trial, space: dict[str, SearchRange]) -> dict:  # type: ignore[no-un
 
 def cv_score(config: ExperimentConfig, data: Prepared) -> float:
     """The sweep metric of one parameter setting (``config.model``), from held-out predictions of
-    the training data: the validation split's where there is one, else grouped folds'."""
-
-    def predicted(fit: Part, x: pd.DataFrame) -> list:
-        return fit_predict(data, config.seed, fit, x, config.model).predicted
-
-    train = data.train
-    if data.validation is not None:
-        gold, pred = data.validation.gold, predicted(train, data.validation.x)
-    else:
-        gold, pred = train.gold, [None] * len(train.gold)
-        folds = GroupKFold(n_splits=config.sweep.folds if config.sweep else 3)
-        for fit_rows, held_rows in folds.split(train.x, groups=train.groups):
-            held = predicted(train.subset(fit_rows), train.x.iloc[held_rows])
-            for i, p in zip(held_rows, held, strict=True):
-                pred[i] = p
-    metric = metrics.get(config.sweep.metric if config.sweep else "macro_f1")
-    roles = metrics.Roles.of(data.task)
-    return metrics.from_encoded(metrics.encode(gold, roles), metrics.encode(pred, roles), roles, [metric])[
-        metric.name
-    ]
+    the training data: the validation split's where there is one, else grouped, stratified folds'
+    (``training.folds``, the same folds for every trial)."""
+    metric = config.sweep.metric if config.sweep else "macro_f1"
+    folds = config.sweep.folds if config.sweep else config.selection.folds
+    return selection_score(data, config.seed, metric, folds, config.model).score
 
 
 def sweep(

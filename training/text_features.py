@@ -15,6 +15,15 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+try:  # long steps report to newslab's progress hook; a logged model predicting elsewhere stays quiet
+    from core.progress import step
+except ImportError:  # pragma: no cover - core is not shipped with a logged model
+    from contextlib import nullcontext
+
+    def step(description: str, total: int | None = None):  # type: ignore[no-untyped-def,misc]
+        return nullcontext(lambda n=1: None)
+
+
 #: the dataset column an ``author: true`` model reads beside the text
 AUTHOR_COLUMN = "author"
 #: scikit-learn's default token pattern, which stop words must match to take effect
@@ -224,17 +233,21 @@ class Lsa(TransformerMixin, BaseEstimator):
             sublinear_tf=True,
             strip_accents="unicode",
         )
-        try:
-            matrix = self.tfidf_.fit_transform(texts)
-        except ValueError:  # empty vocabulary
-            self.svd_ = None
-            return np.zeros((len(texts), 1))
-        k = min(self.components, matrix.shape[1] - 1)
-        if k < 1:
-            self.svd_ = None
-            return np.zeros((len(texts), 1))
-        self.svd_ = TruncatedSVD(k, random_state=self.seed)
-        return self.svd_.fit_transform(matrix)
+        with step(f"LSA of {len(texts):,} texts (TF-IDF, SVD)", total=2) as advance:
+            try:
+                matrix = self.tfidf_.fit_transform(texts)
+            except ValueError:  # empty vocabulary
+                self.svd_ = None
+                return np.zeros((len(texts), 1))
+            advance(1)
+            k = min(self.components, matrix.shape[1] - 1)
+            if k < 1:
+                self.svd_ = None
+                return np.zeros((len(texts), 1))
+            self.svd_ = TruncatedSVD(k, random_state=self.seed)
+            out = self.svd_.fit_transform(matrix)
+            advance(1)
+            return out
 
     def transform(self, X):  # type: ignore[no-untyped-def]
         texts = pd.Series(np.asarray(X, dtype=object).ravel()).astype(str)

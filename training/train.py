@@ -3,7 +3,9 @@
 The run holds what makes it comparable and reproducible: params under the same
 names for every run, the dataset inputs with their fingerprints, the schema
 version, the git commit, the config, the test predictions and the model
-(skops, with signature and input example). Metrics are computed from the logged
+(skops, with signature and input example), and a selection score from training data only
+(``selection.<metric>``: validation split, else grouped cross-validation) that champion choice
+ranks by, so the test split is never used to pick a model. Metrics are computed from the logged
 predictions by the eval stage (``eval.evaluate.evaluate_run``).
 """
 
@@ -12,22 +14,37 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from datasets import Dataset
 
 from core import interrupts, tracking
+from core.errors import NewslabError
+from core.provenance import environment
 from core.schema import Schema, load_schema
 from core.settings import Settings, get_settings
 from core.tracking import PREDICTIONS
 from training import flavours, registry
 from training.config import ExperimentConfig, load_experiment
-from training.runner import fit_predict, prepare_experiment
+from training.runner import (
+    Prepared,
+    Selection,
+    fit_predict,
+    prepare_experiment,
+    primary_metric,
+    selection_score,
+)
 
 #: test-item columns copied beside the predictions, and the length of the text snippet kept
 CONTEXT = ("article_id", "target", "lang", "source", "author")
 SNIPPET = 300
+#: a run's selection score (``selection.<metric>``) and how it was held out (tag: validation, cv-<k>-fold)
+SELECTION_PREFIX = "selection."
+SELECTION_TAG = "newslab.selection"
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,35 @@ class TrainResult:
     fit_seconds: float
 
 
+def selection_metric(metric: str) -> str:
+    """The run metric holding the training-data-only score champion choice ranks by."""
+    return f"{SELECTION_PREFIX}{metric}"
+
+
+def prediction_table(
+    split: Dataset, gold: list, predicted: list, proba: np.ndarray, classes: list[str]
+) -> pd.DataFrame:
+    """Held-out predictions as eval reads them: id, gold, pred, ``proba_<label>`` and the item context."""
+    predictions = pd.DataFrame({"id": list(split["id"]), "gold": gold, "pred": predicted})
+    for i, label in enumerate(classes):
+        predictions[f"proba_{label}"] = proba[:, i]
+    for column in CONTEXT:  # what eval's breakdowns and error analysis group and show by
+        if column in split.column_names:
+            predictions[column] = list(split[column])
+    predictions["text"] = [t[:SNIPPET] for t in split["text"]]
+    return predictions
+
+
+def _selection(data: Prepared, config: ExperimentConfig, metric: str) -> Selection | None:
+    """The run's selection score; None (the run then never becomes champion) where the training data
+    is too small for the model to be fitted on every fold, which would not stop the run itself."""
+    try:
+        return selection_score(data, config.seed, metric, config.selection.folds)
+    except (ValueError, NewslabError) as exc:
+        warnings.warn(f"no selection score for {config.name}: {exc}", stacklevel=2)
+        return None
+
+
 def _log_params(config: ExperimentConfig, meta: dict, schema: Schema, sizes: dict[str, int]) -> None:
     import mlflow
 
@@ -50,11 +96,14 @@ def _log_params(config: ExperimentConfig, meta: dict, schema: Schema, sizes: dic
         "dataset.name": meta["name"],
         "dataset.fingerprint": meta["fingerprint"],
         "dataset.limit": meta.get("limit"),
+        "selection.folds": config.selection.folds,
         "schema.version": schema.version,
     }
     params.update({f"model.{k}": v for k, v in config.model.params.model_dump().items()})
     params.update({f"dataset.{split}_size": n for split, n in sizes.items()})
     mlflow.log_params(tracking.safe(params))
+    # what the result depends on beyond config and data (after the fit: torch's threads if it ran)
+    mlflow.log_params(environment({"seed": config.seed}))
 
 
 def _test_pause() -> None:
@@ -94,15 +143,9 @@ def train(
     proba = model.predict_proba(data.test.x)
 
     classes = task.codes if task.multi_label else list(model.classes_)
-    predictions = pd.DataFrame(
-        {"id": list(ds["test"]["id"]), "gold": data.test.gold, "pred": fitted.predicted}
-    )
-    for i, label in enumerate(classes):
-        predictions[f"proba_{label}"] = proba[:, i]
-    for column in CONTEXT:  # what eval's breakdowns and error analysis group and show by
-        if column in ds["test"].column_names:
-            predictions[column] = list(ds["test"][column])
-    predictions["text"] = [t[:SNIPPET] for t in ds["test"]["text"]]
+    predictions = prediction_table(ds["test"], data.test.gold, fitted.predicted, proba, classes)
+    metric = primary_metric(task, meta["name"])
+    selection = _selection(data, config, metric)
 
     name = tracking.experiment_name(config.task, meta["name"])
     experiment_id = tracking.ensure_experiment(name, settings)
@@ -113,6 +156,7 @@ def train(
         "newslab.dataset": meta["name"],
         "newslab.dataset_path": str(path),
         "newslab.schema_fingerprint": schema.fingerprint,
+        SELECTION_TAG: selection.method if selection else "none",
         "mlflow.source.git.commit": tracking.git_commit(settings.project_dir),
         **tracking.owner_tags(),
     }
@@ -136,6 +180,7 @@ def train(
             {
                 "fit_seconds": fitted.fit_seconds,
                 "predict_items_per_second": len(data.test.x) / max(fitted.predict_seconds, 1e-9),
+                **({selection_metric(metric): selection.score} if selection else {}),
             }
         )
         with tempfile.TemporaryDirectory() as tmp:

@@ -91,10 +91,12 @@ def two_pushes(ctx: Context) -> Row:
     def pushing() -> bool:
         return any(is_locked(p) for p in (data / "annotations" / "locks").glob(".push-*.lock"))
 
+    gate = data.parent / "go"
     started = time.monotonic()
+    second = ctx.start(data, "annotate", "push", "event_type", **env, NEWSLAB_BENCH_GATE=str(gate))
     first = ctx.start(data, "annotate", "push", "event_type", **env)
-    wait_for(lambda: pushing() or first.poll() is not None, timeout=120, every=0.02)
-    second = ctx.start(data, "annotate", "push", "event_type", **env)  # while the first pushes
+    wait_for(lambda: pushing() or first.poll() is not None, timeout=120, every=0.01)
+    gate.touch()  # the second push starts while the first holds the project
     results = [finish(p, started) for p in (first, second)]
     again = ctx.cli(data, "annotate", "push", "event_type", **env)
 

@@ -7,14 +7,16 @@ a module (see ``f_avg.py`` for a metric that needs labels flagged in the schema)
 Single-label metrics are functions of the confusion matrix (rows gold, columns
 predicted, in the schema's label order): the same function serves a whole test set,
 every bootstrap resample and every step of bias tuning, so no metric is written twice.
-Multi-label metrics are functions of the gold and predicted 0/1 indicator matrices.
+Multi-label metrics are functions of the gold and predicted 0/1 indicator matrices, or, for
+ranking metrics such as average precision, of the gold matrix and the model's per-label scores
+(the ``proba_<label>`` columns of the logged predictions): labels alone cannot rank.
 The labels a metric needs are found through schema flags (``related: false``,
 ``polar: true``), never by their codes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +56,10 @@ class Metric:
     confusion: Callable[[np.ndarray, Roles], float] | None = None
     #: multi-label: (gold 0/1 matrix, predicted 0/1 matrix, roles) -> value
     indicators: Callable[[np.ndarray, np.ndarray, Roles], float] | None = None
+    #: multi-label, from scores: (gold 0/1 matrix, per-label score matrix, roles) -> value
+    scores: Callable[[np.ndarray, np.ndarray, Roles], float] | None = None
+    #: with ``scores``: each label's value (NaN where undefined), logged as ``<name>_<label>``
+    per_label: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     #: computed for every run it applies to; the others when a dataset config lists them (extra_metrics)
     default: bool = False
     percent: bool = False  #: shown as a percentage (the FNC score)
@@ -66,7 +72,13 @@ class Metric:
     column: bool = True
 
     def kinds(self) -> tuple[str, ...]:
-        return tuple(k for k, f in ((SINGLE, self.confusion), (MULTI, self.indicators)) if f is not None)
+        multi = self.indicators or self.scores
+        return tuple(k for k, f in ((SINGLE, self.confusion), (MULTI, multi)) if f is not None)
+
+    @property
+    def needs_scores(self) -> bool:
+        """Computed from the model's scores, so only where they are given (not from labels alone)."""
+        return self.scores is not None and self.indicators is None
 
     def problem(self, roles: Roles) -> str | None:
         """Why this metric cannot be computed for a task, or None when it can."""
@@ -94,7 +106,7 @@ REGISTRY: Registry[Metric] = Registry("metric", __name__, "Add a module to core/
 
 def register(metric: Metric) -> Metric:
     """Add a metric (a module of this package calls this when imported)."""
-    form = metric.confusion or metric.indicators
+    form = metric.confusion or metric.indicators or metric.scores
     return REGISTRY.add(metric.name, metric, form.__module__ if form else "")
 
 
@@ -130,8 +142,8 @@ def selected(task: Task, extra: Sequence[str] = ()) -> list[Metric]:
 
 def primary(task: Task, extra: Sequence[str] = ()) -> str:
     """The figure runs of one task and dataset are ranked by: the dataset's first extra metric, else
-    macro-F1."""
-    return extra[0] if extra else "macro_f1"
+    macro-F1. A metric that needs scores is passed over: selection scores runs from held-out labels."""
+    return next((name for name in extra if not get(name).needs_scores), "macro_f1")
 
 
 def confusion(y: np.ndarray, p: np.ndarray, k: int) -> np.ndarray:
@@ -167,22 +179,68 @@ def encode(values: Sequence, roles: Roles) -> np.ndarray:
         ) from None
 
 
-def from_encoded(y: np.ndarray, p: np.ndarray, roles: Roles, metrics: Sequence[Metric]) -> dict[str, float]:
-    """The metrics of encoded gold and predicted labels: the fast path of bootstraps and tuning."""
+SCORE_PREFIX = "proba_"  #: the logged predictions' column of each label's score (training/train.py)
+
+
+def score_matrix(table: Mapping[str, Sequence[float]], roles: Roles) -> np.ndarray | None:
+    """The per-label scores of logged predictions (``proba_<label>`` columns, schema order) as an
+    items x labels matrix; None when a label has no such column (older runs, or a model without scores)."""
+    names = [SCORE_PREFIX + code for code in roles.codes]
+    if not all(name in table for name in names):
+        return None
+    return np.column_stack([np.asarray(table[name], dtype=float) for name in names])
+
+
+def from_encoded(
+    y: np.ndarray,
+    p: np.ndarray,
+    roles: Roles,
+    metrics: Sequence[Metric],
+    scores: np.ndarray | None = None,
+) -> dict[str, float]:
+    """The metrics of encoded gold and predicted labels: the fast path of bootstraps and tuning.
+
+    A metric that needs scores is left out when ``scores`` (rows as ``y``'s) is None: callers that
+    have labels only (bootstraps of older runs, breakdowns) cannot compute it, and must not fail for
+    it; a caller that asks for nothing else (a sweep or selection metric) is told why."""
+    if scores is None and metrics and all(m.needs_scores for m in metrics):
+        names = ", ".join(m.name for m in metrics)
+        raise NewslabError(
+            f"{names} needs the model's per-label scores, and only predicted labels were given.",
+            "Rank or sweep by a label metric (macro_f1, micro_f1, ...); it is reported at evaluation.",
+        )
     if roles.multi_label:
-        return {m.name: float(m.indicators(y, p, roles)) for m in metrics}  # type: ignore[misc]
+        out: dict[str, float] = {}
+        for m in metrics:
+            if m.indicators is not None:
+                out[m.name] = float(m.indicators(y, p, roles))
+            elif m.scores is not None and scores is not None:
+                out[m.name] = float(m.scores(y, scores, roles))
+        return out
     cm = confusion(y, p, len(roles.codes))
     return {m.name: float(m.confusion(cm, roles)) for m in metrics}  # type: ignore[misc]
 
 
-def compute(gold: Sequence, pred: Sequence, task: Task, extra: Sequence[str] = ()) -> dict[str, float]:
+def compute(
+    gold: Sequence, pred: Sequence, task: Task, extra: Sequence[str] = (), scores: np.ndarray | None = None
+) -> dict[str, float]:
     """Every metric of a test set: the selected ones, and per label F1 and support (precision and recall
-    too for single-label tasks), as ``f1_<label>`` etc."""
+    too for single-label tasks), as ``f1_<label>`` etc.; with ``scores`` (items x labels, schema order,
+    see ``score_matrix``) also the score metrics of multi-label tasks and their per-label values."""
     if len(gold) != len(pred):
         raise ValueError(f"gold has {len(gold)} items, pred has {len(pred)}")
     roles = Roles.of(task)
+    if scores is not None and np.shape(scores) != (len(gold), len(roles.codes)):
+        raise ValueError(f"scores are {np.shape(scores)}, not {len(gold)} items x {len(roles.codes)} labels")
     y, p = encode(gold, roles), encode(pred, roles)
-    out = from_encoded(y, p, roles, selected(task, extra))
+    chosen = selected(task, extra)
+    out = from_encoded(y, p, roles, chosen, scores)
+    if roles.multi_label and scores is not None:
+        for metric in (m for m in chosen if m.per_label is not None):
+            values = metric.per_label(y, scores)  # type: ignore[misc]
+            out.update(
+                {f"{metric.name}_{c}": float(v) for c, v in zip(roles.codes, values, strict=True) if v == v}
+            )
     if roles.multi_label:
         tp = (y & p).sum(axis=0).astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):

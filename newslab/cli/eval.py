@@ -135,3 +135,43 @@ def curve_cmd(
     console.print(table)
     console.print(f"[bold]{curve.verdict()}[/]")
     console.print(f"logged to MLflow run {curve.run_id}")
+
+
+@app.command("cv")
+def cv_cmd(
+    experiment: str = typer.Argument(
+        ..., help="An experiment config (name under configs/experiments, or a path)."
+    ),
+    folds: int = typer.Option(5, "--folds", min=2, help="Folds per repeat (grouped, stratified)."),
+    repeats: int = typer.Option(1, "--repeats", min=1, help="Fold assignments, seeded seed, seed+1, ..."),
+    dataset: str = typer.Option(None, help="Another built dataset than the config's (e.g. a slice)."),
+    all_splits: bool = typer.Option(
+        False, "--all", help="Cross-validate every split pooled, not only the training split."
+    ),
+    seed: int = typer.Option(0, help="Seed of the fold assignment (same seed: same folds, comparable runs)."),
+    evaluate: bool = typer.Option(True, help="Evaluate the pooled out-of-fold predictions (eval run)."),
+) -> None:
+    """Cross-validation: one parent run, a nested run per fold, pooled out-of-fold predictions."""
+    from eval.columns import summary
+    from eval.cv import cross_validate
+    from eval.evaluate import evaluate_run
+
+    with err_console.status(f"cross-validating {experiment}: {repeats} x {folds} folds"):
+        result = cross_validate(experiment, folds, repeats, dataset, all_splits, seed)
+    per_repeat = ", ".join(f"{s:.4f}" for s in result.scores)
+    console.print(
+        f"{experiment}: CV run {result.run_id} ({len(result.fold_run_ids)} fold runs); "
+        f"{result.metric} per repeat {per_repeat}, mean {result.mean:.4f}"
+    )
+    if evaluate:
+        with err_console.status(f"evaluating {result.run_id[:8]}: metrics, bootstrap intervals, figures"):
+            scores = evaluate_run(result.run_id)
+        console.print(f"repeat 0 out-of-fold: {summary(scores)}")
+        import mlflow
+
+        logged = mlflow.MlflowClient().get_run(result.run_id).data.metrics
+        low, high = (logged.get(f"test_{result.metric}_ci_{end}") for end in ("low", "high"))
+        if low is not None and high is not None:
+            console.print(
+                f"{result.metric} 95 % bootstrap interval [{low:.4f}, {high:.4f}] (width {high - low:.4f})"
+            )

@@ -154,3 +154,103 @@ def _released(shared: Path, column: str) -> tuple[list[str], list[str]]:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 25413
     return [r["Stance"] for r in rows], [r[column] for r in rows]
+
+
+def _codes_of(matrix: np.ndarray, task: Task) -> list[list[str]]:
+    return [[task.codes[j] for j in np.flatnonzero(row)] for row in matrix]
+
+
+def test_average_precision_hand_computed_with_per_label_values() -> None:
+    task = _task(["X", "Y", "Z"], multi=True)
+    gold, pred = [["X"], ["X", "Y"], [], ["Y"]], [["X"], ["X"], ["Y"], []]
+    scores = np.array([[0.9, 0.2, 0.1], [0.8, 0.4, 0.3], [0.3, 0.7, 0.2], [0.1, 0.6, 0.9]])
+    m = metrics.compute(gold, pred, task, scores=scores)
+    # X: both positives ranked first, AP 1; Y: ranked neg (.7), pos (.6), pos (.4): (1/2 + 2/3) / 2;
+    # Z: no gold item has it, so no AP and out of the mean (as in macro-F1)
+    assert m["average_precision_X"] == 1.0 and m["average_precision_Y"] == pytest.approx(7 / 12)
+    assert "average_precision_Z" not in m
+    assert m["average_precision"] == pytest.approx((1 + 7 / 12) / 2)
+    assert m["micro_f1"] == pytest.approx(2 * 2 / (4 + 3))  # and the label metrics are unchanged
+
+
+def test_average_precision_equals_scikit_learn_on_real_score_arrays() -> None:
+    from sklearn.metrics import average_precision_score
+
+    rng = np.random.default_rng(7)
+    task = _task(["A", "B", "C", "D"], multi=True)
+    y = rng.integers(0, 2, (400, 4))
+    y[:, 3] = 0  # a label no gold item has
+    scores = np.clip(0.35 * y + rng.random((400, 4)) * 0.8, 0, 1)  # informative, with ties-free noise
+    m = metrics.compute(_codes_of(y, task), _codes_of(scores > 0.5, task), task, scores=scores)
+    expected = average_precision_score(y[:, :3], scores[:, :3], average=None)
+    for code, value in zip("ABC", expected, strict=True):
+        assert m[f"average_precision_{code}"] == pytest.approx(value)
+    assert m["average_precision"] == pytest.approx(average_precision_score(y[:, :3], scores[:, :3]))
+    # the bootstrap fast path takes rows of the scores with rows of the labels
+    rows = rng.integers(0, 400, 400)
+    fast = metrics.from_encoded(y[rows], (scores > 0.5)[rows].astype(np.int8), metrics.Roles.of(task),
+                                [metrics.get("average_precision")], scores[rows])  # fmt: skip
+    assert fast["average_precision"] == pytest.approx(
+        average_precision_score(y[rows][:, :3], scores[rows][:, :3])
+    )
+
+
+@pytest.mark.parametrize("decimals", [1, 2, 6])
+def test_average_precision_treats_tied_scores_as_scikit_learn_does(decimals: int) -> None:
+    from sklearn.metrics import average_precision_score
+
+    from core.metrics.average_precision import per_label
+
+    rng = np.random.default_rng(decimals)
+    for n in (1, 2, 7, 60):
+        y = rng.integers(0, 2, (n, 3))
+        y[0, 0] = 1  # one label always present
+        scores = np.round(rng.random((n, 3)), decimals)  # 1 decimal: many ties
+        values = per_label(y, scores)
+        for j in range(3):
+            if y[:, j].any():
+                assert values[j] == pytest.approx(average_precision_score(y[:, j], scores[:, j]))
+            else:
+                assert np.isnan(values[j])
+
+
+def test_average_precision_needs_scores_and_a_multi_label_task() -> None:
+    task = _task(["X", "Y"], multi=True)
+    gold, pred = [["X"], ["Y"]], [["X"], ["X"]]
+    assert "average_precision" not in metrics.compute(gold, pred, task)  # labels alone cannot rank
+    roles, y = metrics.Roles.of(task), metrics.encode(gold, metrics.Roles.of(task))
+    with pytest.raises(NewslabError, match=r"average_precision needs the model's per-label scores"):
+        metrics.from_encoded(y, y, roles, [metrics.get("average_precision")])  # e.g. as a sweep metric
+    assert metrics.get("average_precision").needs_scores
+    with pytest.raises(ValueError, match=r"not 2 items x 2 labels"):
+        metrics.compute(gold, pred, task, scores=np.ones((2, 3)))
+    with pytest.raises(NewslabError, match=r"defined for multi_label tasks, not single_label"):
+        metrics.check(["average_precision"], _task(["a", "b"]), "extra_metrics")
+    single = metrics.compute(["a", "b"], ["a", "a"], _task(["a", "b"]), scores=np.ones((2, 2)))
+    assert not any(k.startswith("average_precision") for k in single)
+
+
+def test_score_matrix_reads_the_logged_proba_columns_in_schema_order() -> None:
+    import pandas as pd
+
+    roles = metrics.Roles.of(_task(["X", "Y"], multi=True))
+    logged = pd.DataFrame({"id": ["a", "b"], "proba_Y": [0.2, 0.7], "proba_X": [0.9, 0.1]})
+    assert metrics.score_matrix(logged, roles).tolist() == [[0.9, 0.2], [0.1, 0.7]]
+    assert metrics.score_matrix(logged.drop(columns="proba_Y"), roles) is None  # no scores: no AP
+
+
+def test_weighted_f1_is_computed_when_a_dataset_asks_for_it() -> None:
+    task = _task(["a", "b", "c"])
+    gold, pred = ["a", "a", "b", "b"], ["a", "b", "b", "b"]
+    assert "weighted_f1" not in metrics.compute(gold, pred, task)  # not a default
+    assert metrics.compute(gold, pred, task, ["weighted_f1"])["weighted_f1"] == pytest.approx(
+        f1_score(gold, pred, average="weighted")
+    )
+    assert metrics.get("weighted_f1").column
+
+
+def test_runs_are_not_ranked_by_a_metric_that_needs_scores() -> None:
+    task = _task(["X", "Y"], multi=True)
+    assert metrics.primary(task, ["average_precision", "weighted_f1"]) == "weighted_f1"
+    assert metrics.primary(task, ["average_precision"]) == "macro_f1"
+    assert metrics.primary(FNC_TASK, ["fnc_score"]) == "fnc_score"

@@ -44,8 +44,21 @@ def test_verdict_keeps_the_sign_without_a_winner_and_bounds_a_zero_p() -> None:
     assert "(95 % CI -0.050 to +0.030); bootstrap p = 0.41, McNemar p = 0.6." in tie
     clear = verdict("lr", "cnb", -0.2, -0.25, -0.15, 0.0, 1e-5, n_boot=1000)
     assert clear.startswith("cnb is better than lr by 0.200 macro-F1")
-    assert "bootstrap p < 0.001, McNemar p = 1e-05" in clear and "p = 0," not in clear
-    assert "bootstrap p < 0.005" in verdict("lr", "cnb", 0.2, 0.1, 0.3, 0.0, 0.5, n_boot=200)
+    assert "bootstrap p < 0.001 (1/1000), McNemar p = 1e-05" in clear and "p = 0," not in clear
+    assert "bootstrap p < 0.005 (1/200)" in verdict("lr", "cnb", 0.2, 0.1, 0.3, 0.0, 0.5, n_boot=200)
+
+
+@pytest.mark.parametrize(
+    ("p_boot", "p_mc", "kind"),
+    [(0.0, 1e-4, "is better than"), (0.01, 0.4, "the tests disagree"), (0.3, 0.4, "No significant")],
+)
+@pytest.mark.parametrize("diff", [0.012, -0.012])
+def test_every_verdict_gives_the_signed_difference(
+    p_boot: float, p_mc: float, kind: str, diff: float
+) -> None:
+    text = verdict("lr", "cnb", diff, diff - 0.01, diff + 0.01, p_boot, p_mc, n_boot=1000)
+    assert kind in text and f"A - B = {diff:+.3f}" in text  # "+0.012" or "-0.012", never bare
+    assert ("p < 0.001 (1/1000)" in text) == (p_boot == 0) and "p = 0," not in text
 
 
 def test_different_test_items_are_refused() -> None:

@@ -91,3 +91,43 @@ def test_a_new_metric_module_shows_in_the_table_and_the_report(new_metric: Metri
     assert "| macro F1 | share right (test) | ECE | MLflow run |" in markdown
     assert f"| conref_ita | **lr** | 0.500 | 43.21 % [40.0–47.0] | 0.050 | `{RUN}` |" in markdown
     assert "task `stance`; macro F1 0.500; share right (test) 43.21 % [40.0–47.0]; ECE 0.050\n" in markdown
+
+
+def test_multi_label_runs_show_micro_f1_and_average_precision() -> None:
+    values = {
+        "macro_f1": 0.41, "micro_f1": 0.523, "micro_f1_ci_low": 0.5, "micro_f1_ci_high": 0.55,
+        "average_precision": 0.612, "average_precision_X": 0.7, "average_precision_Y": 0.524,
+        "subset_accuracy": 0.3, "hamming_loss": 0.1,
+    }  # fmt: skip
+    assert [m.name for m in shown([values])] == [
+        "macro_f1",
+        "micro_f1",
+        "average_precision",
+        "subset_accuracy",
+    ]
+    rows = [ResultRow("newslab", "ovr", values, RUN, ours=True)]
+    text = _text(rows)
+    assert "micro F1" in text and "0.523 [0.500–0.550]" in text and "macro AP" in text and "0.612" in text
+    assert "Hamming" not in text and "average_precision_X" not in text  # per-label values are no columns
+
+    section = RunSection(RUN, "1", "ovr", "newslab", "event_type", values)
+    report = Report("now", "sqlite:///x.db", rows, [DatasetSection("newslab", [section])])
+    html, markdown = render_html(report), render_markdown(report)
+    assert "<th>macro F1</th><th>micro F1</th><th>macro AP</th><th>subset accuracy</th>" in html
+    assert '<td class="num">0.523 [0.500–0.550]</td><td class="num">0.612</td>' in html
+    assert "| macro F1 | micro F1 | macro AP | subset accuracy | MLflow run |" in markdown
+    assert "micro F1 0.523 [0.500–0.550]; macro AP 0.612; subset accuracy 0.300" in markdown
+
+
+def test_weighted_f1_is_a_column_when_a_dataset_asks_for_it() -> None:
+    ours = {"macro_f1": 0.6, "accuracy": 0.7, "weighted_f1": 0.681, "weighted_f1_ci_low": 0.65,
+            "weighted_f1_ci_high": 0.71}  # fmt: skip
+    rows = [ResultRow("plover_gsr", "lr", ours, RUN, ours=True)]
+    assert [m.name for m in shown([ours])] == ["macro_f1", "accuracy", "weighted_f1"]
+    assert "weighted F1" in _text(rows) and "0.681 [0.650–0.710]" in _text(rows)
+    section = RunSection(RUN, "1", "lr", "plover_gsr", "event_type", ours)
+    markdown = render_markdown(
+        Report("now", "sqlite:///x.db", rows, [DatasetSection("plover_gsr", [section])])
+    )
+    assert "| macro F1 | accuracy | weighted F1 | MLflow run |" in markdown
+    assert "| plover_gsr | **lr** | 0.600 | 0.700 | 0.681 [0.650–0.710] |" in markdown

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 
 from core.errors import NewslabError
@@ -19,7 +18,7 @@ from training.families._shared import check_tune_bias, tuned_bias
 from training.registry import Family, register, type_names
 from training.sentence_match import SentenceMatch
 from training.text_features import DedupTfidfVectorizer, LengthFeatures, Lsa, PairSimilarity, stop_words_for
-from training.tuned import TunedBiasClassifier, TunedThresholdOneVsRest
+from training.tuned import StagedHistGradientBoosting, TunedBiasClassifier, TunedThresholdOneVsRest
 
 if TYPE_CHECKING:
     from training.config import ModelConfig
@@ -82,7 +81,7 @@ def _build(pair: bool):  # type: ignore[no-untyped-def]
             if p.sentence_match:
                 match = SentenceMatch(interactions=p.interactions, seed=seed)
                 columns.append(("sentence_match", match, ["target", "text"]))
-        trees = HistGradientBoostingClassifier(
+        trees = StagedHistGradientBoosting(  # progress per chunk of iterations
             learning_rate=p.learning_rate,
             max_iter=p.max_iter,
             max_leaf_nodes=p.max_leaf_nodes,
@@ -117,6 +116,7 @@ TRUSTED = (
         SentenceMatch,
         TunedThresholdOneVsRest,
         TunedBiasClassifier,
+        StagedHistGradientBoosting,
     ),
     "sklearn.multiclass._ConstantPredictor",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
