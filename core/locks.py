@@ -45,6 +45,15 @@ def holder(path: Path) -> dict:
         return {}
 
 
+def _current_holder(path: Path, patience: float = 2.0) -> dict:
+    """The holder's record, waiting briefly for it: a holder that has just taken the lock may not
+    have written its PID yet."""
+    deadline = time.monotonic() + patience
+    while not (info := holder(path)).get("pid") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return info
+
+
 def _describe(info: dict) -> str:
     if not info:
         return "another process"
@@ -100,7 +109,7 @@ def lock(path: Path, what: str, wait: float | None = None) -> Iterator[None]:
                     raise
                 if time.monotonic() >= deadline:
                     raise Busy(
-                        f"{what} is in use by {_describe(holder(path))}.",
+                        f"{what} is in use by {_describe(_current_holder(path))}.",
                         f"Wait for it to finish (or stop it) and run again; the lock is {path}.",
                     ) from None
                 time.sleep(_POLL)
@@ -110,8 +119,9 @@ def lock(path: Path, what: str, wait: float | None = None) -> Iterator[None]:
             "host": socket.gethostname(),
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
+        data = json.dumps(info).encode()
+        os.pwrite(fd, data, 0)  # then cut the old holder's longer tail: never an empty file
+        os.ftruncate(fd, len(data))
         with _guard:
             _held[key] = 1
         try:
