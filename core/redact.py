@@ -42,8 +42,3 @@ def redact(text: object) -> str:
         if len(value) >= 4:  # a one-letter 'secret' would mask half the message
             out = out.replace(value, MASK)
     return out
-
-
-def redact_uri(uri: str) -> str:
-    """A URI fit to print or store: the same URI with its password masked."""
-    return redact(uri)

@@ -92,7 +92,6 @@ def find_done(key: str, settings: Settings) -> str | None:
     tracking.connect(settings)
     import mlflow
 
-    tracking.reap()  # a run killed mid-logging is FAILED, never reused
     client = mlflow.MlflowClient()
     runs = mlflow.search_runs(
         search_all_experiments=True,
@@ -151,6 +150,9 @@ def run(
         sizes = ", ".join(f"{k} {v:,}" for k, v in b.counts.items())
         say(f"[green]✓[/] dataset {b.path.name}: {sizes} ({'built' if b.written else 'unchanged'})")
     code = code_version()
+    if not force:
+        tracking.connect(settings)
+        tracking.reap()  # once: a run killed mid-logging is FAILED, never reused
     trained, reused, run_ids, skipped = [], [], [], []
     for experiment, name in zip(experiments, run_config.experiments, strict=True):
         base, _, part = experiment.dataset.partition("/")

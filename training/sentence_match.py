@@ -25,7 +25,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from training.embeddings import SentenceEmbedder
-from training.text_features import HEDGING, REFUTING, step
+from training.progress import step
+from training.text_features import HEDGING, REFUTING
 
 #: sentence ends, and line breaks (news bodies put paragraphs on lines of their own)
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")

@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from spacy.training import Example
 from spacy.util import minibatch
 
-from training.text_features import step
+from training.progress import step
 
 CONFIG = """
 [nlp]

@@ -15,14 +15,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-try:  # long steps report to newslab's progress hook; a logged model predicting elsewhere stays quiet
-    from core.progress import step
-except ImportError:  # pragma: no cover - core is not shipped with a logged model
-    from contextlib import nullcontext
-
-    def step(description: str, total: int | None = None):  # type: ignore[no-untyped-def,misc]
-        return nullcontext(lambda n=1: None)
-
+from training.progress import step
 
 #: the dataset column an ``author: true`` model reads beside the text
 AUTHOR_COLUMN = "author"

@@ -82,7 +82,8 @@ def verify_cmd(
     """Check every file of the current version(s) against its recorded size and sha256 (exit 1: corrupt)."""
     from dataset.versions import verify_datasets
 
-    results = verify_datasets(get_settings().datasets_dir, names or [])
+    with err_console.status("checking every file's sha256"):  # whole datasets are read: seconds to minutes
+        results = verify_datasets(get_settings().datasets_dir, names or [])
     if not results:
         console.print("no built datasets.")
         return
