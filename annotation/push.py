@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotation.client import Connection, with_retries
+from annotation.prelabel import prediction
 from annotation.projects import ProjectRef
 from annotation.targets import mentioned_targets
 from core.errors import NewslabError
@@ -112,13 +113,9 @@ def load_predictions(path: Path, schema: Schema, task: str) -> dict[str, dict]:
         schema.validate_labels(task, labels, f"{path}: line {line_no}")
         if not spec.multi_label and len(labels) != 1:
             raise NewslabError(f"{path}: line {line_no}: {task} takes exactly one label.")
-        out[key] = {
-            "model_version": str(row.get("model_version", "unknown")),
-            "score": float(row.get("score", 0.0)),
-            "result": [
-                {"from_name": task, "to_name": "text", "type": "choices", "value": {"choices": labels}}
-            ],
-        }
+        out[key] = prediction(
+            task, labels, float(row.get("score", 0.0)), str(row.get("model_version", "unknown"))
+        )
     return out
 
 

@@ -36,7 +36,7 @@ from training.config import ExperimentConfig, load_experiment
 from training.train import TrainResult, train
 
 #: the packages whose code decides a trained model and its test metrics (part of the run key)
-MODEL_PACKAGES = ("core", "dataset", "training", "eval")
+MODEL_PACKAGES = ("core", "newslab_model", "dataset", "training", "eval")
 
 
 class RunConfig(BaseModel):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.settings import PROJECT_DIR
 
-PACKAGES = ("core", "corpus", "annotation", "dataset", "training", "eval", "newslab")
+PACKAGES = ("core", "newslab_model", "corpus", "annotation", "dataset", "training", "eval", "newslab")
 LINT = Path(sys.executable).with_name("lint-imports")
 
 

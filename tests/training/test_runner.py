@@ -11,7 +11,7 @@ from datasets import Dataset, DatasetDict
 from core.schema import load_schema
 from training.config import ModelConfig
 from training.runner import fit_predict, from_dataset, target_texts
-from training.text_features import PairSimilarity, stop_words_for
+from newslab_model.text_features import PairSimilarity, stop_words_for
 
 SCHEMA = load_schema()
 STANCE = SCHEMA.task("stance")

@@ -8,7 +8,7 @@ import skops.io as sio
 from core.schema import load_schema
 from training import registry
 from training.config import ModelConfig
-from training.sentence_match import SCALAR_NAMES, SentenceMatch, sentences
+from newslab_model.sentence_match import SCALAR_NAMES, SentenceMatch, sentences
 
 PAIRS = pd.DataFrame(
     {

@@ -7,7 +7,7 @@ from typing import Any
 from core import metrics
 from core.errors import NewslabError
 from core.schema import Task
-from training.tuned import TunedBiasClassifier
+from newslab_model.tuned import TunedBiasClassifier
 
 
 def check_tune_bias(tune_bias: str | None, task: Task) -> None:

@@ -12,13 +12,19 @@ from sklearn.pipeline import Pipeline
 
 from core.errors import NewslabError
 from core.schema import Task
+from newslab_model.embeddings import PairEmbeddingSimilarity, SentenceEmbedder
+from newslab_model.sentence_match import SentenceMatch
+from newslab_model.text_features import (
+    DedupTfidfVectorizer,
+    LengthFeatures,
+    Lsa,
+    PairSimilarity,
+    stop_words_for,
+)
+from newslab_model.tuned import StagedHistGradientBoosting, TunedBiasClassifier, TunedThresholdOneVsRest
 from training import flavours
-from training.embeddings import PairEmbeddingSimilarity, SentenceEmbedder
 from training.families._shared import check_tune_bias, tuned_bias
 from training.registry import Family, register, type_names
-from training.sentence_match import SentenceMatch
-from training.text_features import DedupTfidfVectorizer, LengthFeatures, Lsa, PairSimilarity, stop_words_for
-from training.tuned import StagedHistGradientBoosting, TunedBiasClassifier, TunedThresholdOneVsRest
 
 if TYPE_CHECKING:
     from training.config import ModelConfig

@@ -1,5 +1,5 @@
 """``spacy_textcat``: spaCy's ``textcat`` / ``textcat_multilabel`` trained from scratch on the text
-(the estimator is ``training/spacy_textcat.py``; spaCy is imported only when one is built)."""
+(the estimator is ``newslab_model/spacy_textcat.py``; spaCy is imported only when one is built)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from training import flavours
 from training.registry import Family, register
 
 if TYPE_CHECKING:
+    from newslab_model.spacy_textcat import SpacyTextClassifier
     from training.config import ModelConfig
-    from training.spacy_textcat import SpacyTextClassifier
 
 
 class SpacyTextcatParams(BaseModel):
-    """spaCy textcat / textcat_multilabel trained from scratch (see training/spacy_textcat.py)."""
+    """spaCy textcat / textcat_multilabel trained from scratch (see newslab_model/spacy_textcat.py)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -34,7 +34,7 @@ class SpacyTextcatParams(BaseModel):
 
 
 def build(model: ModelConfig, task: Task, seed: int, lang: str) -> SpacyTextClassifier:
-    from training.spacy_textcat import SpacyTextClassifier
+    from newslab_model.spacy_textcat import SpacyTextClassifier
 
     # the config's params are the estimator's own arguments
     return SpacyTextClassifier(task.codes, task.multi_label, lang, seed=seed, **model.params.model_dump())

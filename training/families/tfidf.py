@@ -16,11 +16,8 @@ from sklearn.svm import LinearSVC
 
 from core.errors import NewslabError
 from core.schema import Task
-from training import flavours
-from training.embeddings import PairEmbeddingSimilarity, SentenceEmbedder
-from training.families._shared import check_tune_bias, tuned_bias
-from training.registry import Family, register, type_names
-from training.text_features import (
+from newslab_model.embeddings import PairEmbeddingSimilarity, SentenceEmbedder
+from newslab_model.text_features import (
     AUTHOR_COLUMN,
     AuthorOneHot,
     DedupTfidfVectorizer,
@@ -28,7 +25,10 @@ from training.text_features import (
     PairSimilarity,
     stop_words_for,
 )
-from training.tuned import TunedBiasClassifier, TunedThresholdOneVsRest
+from newslab_model.tuned import TunedBiasClassifier, TunedThresholdOneVsRest
+from training import flavours
+from training.families._shared import check_tune_bias, tuned_bias
+from training.registry import Family, register, type_names
 
 if TYPE_CHECKING:
     from training.config import ModelConfig

@@ -4,8 +4,9 @@ The pipeline is made through spaCy's config system (``[nlp]``, ``[components]``,
 architectures by registered name) on a blank pipeline of the dataset's language,
 or on top of an installed trained pipeline when ``params.base`` names one. The
 estimator has scikit-learn's interface (fit / predict / predict_proba / classes_)
-so the training stage treats it like any other model; MLflow logs it with its
-spaCy flavour.
+so the training stage treats it like any other model. A logged model holds the pipeline
+folder (``nlp.to_disk``; its label thresholds in ``meta["newslab"]``) and is rebuilt around it
+by ``from_pipeline``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from spacy.training import Example
 from spacy.util import minibatch
 
-from training.progress import step
+from newslab_model.progress import step
 
 CONFIG = """
 [nlp]
@@ -179,12 +180,27 @@ class SpacyTextClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array(self.labels)
         return self
 
+    @classmethod
+    def from_pipeline(cls, nlp, labels: list[str], multi_label: bool) -> SpacyTextClassifier:  # type: ignore[no-untyped-def]
+        """The fitted estimator around a trained pipeline loaded from a logged model."""
+        model = cls(list(labels), multi_label, nlp.lang)
+        model.nlp_ = nlp
+        model.classes_ = np.array(model.labels)
+        thresholds = nlp.meta.get("newslab", {}).get("thresholds", {})
+        model.thresholds_ = np.array([thresholds.get(label, 0.5) for label in model.labels])
+        return model
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         texts = list(X["text"].astype(str))
-        return np.array([[doc.cats[label] for label in self.labels] for doc in self.nlp_.pipe(texts)])
+        return np.array(
+            [[doc.cats[label] for label in self.labels] for doc in self.nlp_.pipe(texts)]
+        ).reshape(len(texts), len(self.labels))
 
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        proba = self.predict_proba(X)
+    def decide(self, proba: np.ndarray) -> np.ndarray:
+        """The decision from ``predict_proba``'s scores (0/1 per label for multi-label tasks)."""
         if self.multi_label:
             return (proba >= getattr(self, "thresholds_", 0.5)).astype(int)
         return self.classes_[proba.argmax(axis=1)]
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.decide(self.predict_proba(X))

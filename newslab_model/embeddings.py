@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from training.progress import step
+from newslab_model.progress import step
 
 #: texts per encoder batch
 BATCH = 16

@@ -15,7 +15,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from training.progress import step
+from newslab_model.progress import step
 
 #: the dataset column an ``author: true`` model reads beside the text
 AUTHOR_COLUMN = "author"

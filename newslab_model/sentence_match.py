@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from training.embeddings import SentenceEmbedder
-from training.progress import step
-from training.text_features import HEDGING, REFUTING
+from newslab_model.embeddings import SentenceEmbedder
+from newslab_model.progress import step
+from newslab_model.text_features import HEDGING, REFUTING
 
 #: sentence ends, and line breaks (news bodies put paragraphs on lines of their own)
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")

@@ -14,7 +14,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold
 from sklearn.multiclass import OneVsRestClassifier
 
-from training.progress import step
+from newslab_model.progress import step
 
 #: boosting iterations between two progress reports (at least; a twentieth of max_iter at most)
 BOOSTING_CHUNK = 10
