@@ -4,7 +4,10 @@ Input: the pulled annotations table (``data/annotations/<task>.parquet``). A
 *unit* is what one annotation labels: an article (event types) or an
 article-target pair (stance). Only submitted, not skipped annotations count; an
 annotator's latest annotation of a unit wins; the adjudications of a review
-project are not an annotator's and are left out.
+project are not an annotator's and are left out. With ``accepted_predictions``
+other than ``keep``, so are the annotations that accepted a model's prediction
+unchanged (``origin: accepted``): two annotators who both accepted the same
+pre-annotation agree with the model, not necessarily with each other.
 
 Figures, each with a percentile bootstrap interval over units:
 
@@ -25,6 +28,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -34,6 +38,9 @@ from annotation.projects import REVIEW
 from core import stats
 from core.errors import NewslabError
 from core.schema import Schema, Task
+
+#: what agreement and gold labels do with annotations that accepted a prediction unchanged
+AcceptedPredictions = Literal["keep", "exclude", "weight"]
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,16 @@ def unit_key(article_id: str, target: str) -> str:
     return f"{article_id}|{target}" if target else article_id
 
 
-def submitted(frame: pd.DataFrame) -> pd.DataFrame:
-    """Submitted annotations, one per (unit, annotator): the latest; skipped ones and adjudications out."""
+def accepted(frame: pd.DataFrame) -> pd.Series:
+    """Rows that accepted a prediction unchanged; none in a table pulled before provenance was kept."""
+    if "origin" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    return frame["origin"].eq("accepted")
+
+
+def submitted(frame: pd.DataFrame, exclude_accepted: bool = False) -> pd.DataFrame:
+    """Submitted annotations, one per (unit, annotator): the latest; skipped ones and adjudications out
+    (and, with ``exclude_accepted``, an annotator whose latest annotation accepted a prediction)."""
     required = {"kind", "article_id", "target", "annotator", "labels", "cancelled", "updated_at"}
     missing = required - set(frame.columns)
     if missing:
@@ -96,11 +111,12 @@ def submitted(frame: pd.DataFrame) -> pd.DataFrame:
     rows = frame[keep].copy()
     rows["unit"] = [unit_key(a, t) for a, t in zip(rows["article_id"], rows["target"], strict=True)]
     rows = rows.sort_values(["unit", "annotator", "updated_at"])
-    return rows.drop_duplicates(["unit", "annotator"], keep="last")
+    rows = rows.drop_duplicates(["unit", "annotator"], keep="last")
+    return rows[~accepted(rows)] if exclude_accepted else rows
 
 
-def reliability(frame: pd.DataFrame, task: Task) -> Reliability:
-    rows = submitted(frame)
+def reliability(frame: pd.DataFrame, task: Task, exclude_accepted: bool = False) -> Reliability:
+    rows = submitted(frame, exclude_accepted)
     units = sorted(rows["unit"].unique())
     annotators = sorted(rows["annotator"].unique())
     set_index: dict[frozenset[str], int] = {}
@@ -237,15 +253,27 @@ def bootstrap(
 
 
 def agreement(
-    frame: pd.DataFrame, schema: Schema, task_name: str, n_boot: int = 1000, seed: int = 0
+    frame: pd.DataFrame,
+    schema: Schema,
+    task_name: str,
+    n_boot: int = 1000,
+    seed: int = 0,
+    accepted_predictions: AcceptedPredictions = "keep",
 ) -> AgreementReport:
-    """Every agreement figure of one task's annotations."""
+    """Every agreement figure of one task's annotations.
+
+    ``accepted_predictions``: ``keep`` counts the annotations that accepted a prediction
+    unchanged like any other; ``exclude`` and ``weight`` leave them out (an agreement figure
+    cannot count an annotation by half, so ``weight`` applies to gold labels only).
+    """
     task = schema.task(task_name)
-    rel = reliability(frame, task)
+    excluded = accepted_predictions != "keep"
+    rel = reliability(frame, task, exclude_accepted=excluded)
     if len(rel.annotators) < 2:
+        left_out = " once annotations that accepted a prediction unchanged are left out" if excluded else ""
         raise NewslabError(
             f"{task_name}: agreement needs two or more annotators; found "
-            f"{len(rel.annotators)} ({', '.join(rel.annotators) or 'none'}).",
+            f"{len(rel.annotators)} ({', '.join(rel.annotators) or 'none'}){left_out}.",
             "Double-annotate some items (`newslab annotate setup --annotator A --annotator B`) and pull.",
         )
     shared = np.nonzero((rel.matrix >= 0).sum(axis=0) >= 2)[0]

@@ -8,6 +8,10 @@ yes/no question (binary relevance). Every item keeps its number of annotators
 and its agreement: the mean MASI similarity of the annotations to the gold
 label set (for a single-label task, the share of annotators who chose the gold
 label). Items under ``review_below`` can be sent back to Label Studio.
+
+Annotations that accepted a model's pre-annotation unchanged (``origin: accepted``) count
+like any other unless ``accepted_predictions`` says otherwise: they may echo the model rather
+than the annotator's own reading, and a model's systematic error would become gold.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from annotation.agreement import masi_distance, submitted, unit_key
+from annotation.agreement import AcceptedPredictions, accepted, masi_distance, submitted, unit_key
 from annotation.projects import REVIEW
 from core.errors import NewslabError
 from core.schema import Schema
@@ -38,6 +42,23 @@ class GoldConfig(BaseModel):
     #: an annotator whose labels are gold wherever they gave some (a single-pass corpus whose second
     #: pass only measures agreement); an adjudication still wins
     primary: str = ""
+    #: annotations that accepted a model's prediction unchanged (``origin: accepted``): ``keep``
+    #: counts them like any other; ``exclude`` leaves them out of gold labels and agreement (an
+    #: item left with none is dropped); ``weight`` counts their majority votes (and their share of
+    #: an item's agreement) at ``accepted_weight`` and leaves them out of agreement. An
+    #: adjudicator's labels count whatever their origin.
+    accepted_predictions: AcceptedPredictions = "keep"
+    accepted_weight: float = Field(0.5, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _weights_need_majority(self) -> GoldConfig:
+        method = self.fallback if self.method == "ground_truth" else self.method
+        if self.accepted_predictions == "weight" and method != "majority":
+            raise ValueError(
+                "accepted_predictions: weight needs majority vote (method or fallback majority); "
+                "Dawid-Skene takes no per-annotation weights: use exclude or keep"
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -71,47 +92,100 @@ def adjudications(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _aggregate(rows: pd.DataFrame, method: str, multi_label: bool, iterations: int) -> dict[str, tuple]:
+def _aggregate(
+    rows: pd.DataFrame, method: str, multi_label: bool, iterations: int, weights: list[float] | None
+) -> dict[str, tuple]:
     from crowdkit.aggregation import BinaryRelevance, DawidSkene, MajorityVote
 
+    if not multi_label:
+        bad = [u for u, labels in zip(rows["unit"], rows["labels"], strict=True) if len(labels) != 1]
+        if bad:
+            raise NewslabError(
+                f"single-label task: unit {bad[0]!r} has an annotation without exactly one label."
+            )
+    if weights is not None:
+        return _weighted_majority(rows, weights, multi_label)
     data = pd.DataFrame({"task": rows["unit"], "worker": rows["annotator"]})
     if multi_label:
         data["label"] = [list(labels) for labels in rows["labels"]]
         base = MajorityVote() if method == "majority" else DawidSkene(n_iter=iterations)
         result = BinaryRelevance(base).fit_predict(data) if data["label"].map(len).any() else pd.Series()
         return {unit: tuple(sorted(labels)) for unit, labels in result.items()}
-    bad = [u for u, labels in zip(rows["unit"], rows["labels"], strict=True) if len(labels) != 1]
-    if bad:
-        raise NewslabError(f"single-label task: unit {bad[0]!r} has an annotation without exactly one label.")
     data["label"] = [labels[0] for labels in rows["labels"]]
     model = MajorityVote() if method == "majority" else DawidSkene(n_iter=iterations)
     return {unit: (label,) for unit, label in model.fit_predict(data).items()}
 
 
+def _weighted_majority(rows: pd.DataFrame, weights: list[float], multi_label: bool) -> dict[str, tuple]:
+    """Majority vote in which each annotation counts its weight, deciding as crowd-kit does: a single
+    label by the most weight (a tie: the alphabetically first, as crowd-kit breaks a weighted one),
+    each label of a multi-label task by more than half of the unit's weight."""
+    total: dict[str, float] = {}
+    score: dict[str, dict[str, float]] = {}
+    for unit, labels, weight in zip(rows["unit"], rows["labels"], weights, strict=True):
+        total[unit] = total.get(unit, 0.0) + weight
+        votes = score.setdefault(unit, {})
+        for label in labels:
+            votes[label] = votes.get(label, 0.0) + weight
+    if multi_label:
+        return {
+            unit: tuple(sorted(x for x, w in votes.items() if round(w - total[unit] / 2, 9) > 0))
+            for unit, votes in score.items()
+        }
+    return {unit: (min(votes, key=lambda x, v=votes: (-round(v[x], 9), x)),) for unit, votes in score.items()}
+
+
+def _votes(rows: pd.DataFrame, weights: list[float]) -> dict[str, list[tuple[str, tuple[str, ...], float]]]:
+    """unit -> (annotator, labels, weight) of each of its annotations, sorted."""
+    out: dict[str, list[tuple[str, tuple[str, ...], float]]] = {}
+    for unit, who, labels, weight in zip(
+        rows["unit"], rows["annotator"], rows["labels"], weights, strict=True
+    ):
+        out.setdefault(unit, []).append((str(who), tuple(sorted(labels)), weight))
+    return {unit: sorted(votes) for unit, votes in out.items()}
+
+
+def _counted(
+    frame: pd.DataFrame, config: GoldConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, list[float] | None]:
+    """Every submitted annotation, those that vote, and their weights (None: all equal)."""
+    rows = submitted(frame)
+    is_accepted = accepted(rows)
+    if config.accepted_predictions == "exclude":
+        return rows, rows[~is_accepted], None
+    if config.accepted_predictions == "weight" and is_accepted.any():
+        return rows, rows, [config.accepted_weight if a else 1.0 for a in is_accepted]
+    return rows, rows, None
+
+
 def gold_labels(frame: pd.DataFrame, schema: Schema, task_name: str, config: GoldConfig) -> GoldResult:
     """One gold item per annotated unit, with its number of annotators and its agreement."""
     task = schema.task(task_name)
-    rows = submitted(frame)
+    every, rows, weights = _counted(frame, config)
     adjudicated = adjudications(frame) if config.method == "ground_truth" else {}
     method = config.fallback if config.method == "ground_truth" else config.method
     if len(rows) == 0 and not adjudicated:
-        raise NewslabError(f"{task_name}: no submitted annotations to take gold labels from.")
+        but = " but ones that accepted a prediction unchanged (gold.accepted_predictions: exclude)"
+        raise NewslabError(
+            f"{task_name}: no submitted annotations{but if len(every) else ''} to take gold labels from."
+        )
     aggregated = (
-        _aggregate(rows, method, task.multi_label, config.dawid_skene_iterations) if len(rows) else {}
+        _aggregate(rows, method, task.multi_label, config.dawid_skene_iterations, weights)
+        if len(rows)
+        else {}
     )
     codes = set(task.codes)
     items: list[GoldItem] = []
     dropped: list[str] = []
-    votes_of: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-    where: dict[str, tuple[str, str]] = {}
-    for unit, who, labels, article_id, target in zip(
-        rows["unit"], rows["annotator"], rows["labels"], rows["article_id"], rows["target"], strict=True
-    ):
-        votes_of.setdefault(unit, []).append((str(who), tuple(sorted(labels))))
-        where.setdefault(unit, (str(article_id), str(target)))
-    for unit in sorted(set(votes_of) | set(adjudicated)):
-        votes = tuple(sorted(votes_of.get(unit, ())))
-        given = [frozenset(labels) for _, labels in votes]
+    votes_of = _votes(rows, weights or [1.0] * len(rows))
+    where = {
+        unit: (str(article_id), str(target))
+        for unit, article_id, target in zip(every["unit"], every["article_id"], every["target"], strict=True)
+    }
+    for unit in sorted(set(where) | set(adjudicated)):
+        weighted = votes_of.get(unit, [])
+        votes = tuple((who, labels) for who, labels, _ in weighted)
+        given = [(frozenset(labels), weight) for _, labels, weight in weighted]
         primary = (
             next((labels for who, labels in votes if who == config.primary), None) if config.primary else None
         )
@@ -132,7 +206,10 @@ def gold_labels(frame: pd.DataFrame, schema: Schema, task_name: str, config: Gol
                 f"{task_name}, unit {unit!r}: the adjudication has {len(labels)} labels, not 1."
             )
         gold = frozenset(labels)
-        agreement = sum(1 - masi_distance(g, gold) for g in given) / len(given) if given else float("nan")
+        weight = sum(w for _, w in given)
+        agreement = (
+            sum(w * (1 - masi_distance(g, gold)) for g, w in given) / weight if given else float("nan")
+        )
         article_id, target = (
             where[unit] if unit in where else (unit.partition("|")[0], unit.partition("|")[2])
         )

@@ -2,9 +2,13 @@
 
 One row per annotation, draft or prediction: project, task, article id, text
 hash, target, annotator, labels (schema codes), lead time, created/updated,
-cancelled, ground truth. Per-annotator sibling projects are merged. The
-committable form (``annotations.jsonl``) references articles by id and text
-hash and holds no article text.
+cancelled, ground truth, and provenance: whether the annotator started from a
+model's prediction (``origin``: accepted, changed or from_scratch) and which
+``model_version``. A skipped task commits no labels (``labels`` is empty,
+``cancelled`` true), whatever pre-annotation Label Studio kept in its result.
+Per-annotator sibling projects are merged. The committable form
+(``<task>.jsonl``) references articles by id and text hash and holds no
+article text.
 """
 
 from __future__ import annotations
@@ -34,6 +38,12 @@ EXPORT_OPTIONS = {
     "annotation_filter_options": {"usual": True, "ground_truth": True, "skipped": True},
 }
 
+#: an annotation's ``origin``: started from a prediction whose labels it kept, started from one and
+#: changed them, or made without one
+ORIGINS = ("accepted", "changed", "from_scratch")
+#: what Label Studio's editor writes in each result item of an annotation it pre-filled
+_PREDICTED = {"prediction", "prediction-changed"}
+
 
 @dataclass(frozen=True)
 class AnnotationRecord:
@@ -53,6 +63,22 @@ class AnnotationRecord:
     cancelled: bool
     ground_truth: bool
     score: float | None = None
+    origin: str = ""  #: one of ORIGINS for annotations and drafts; empty for predictions
+    model_version: str = ""  #: the prediction it started from; empty for from_scratch
+
+
+@dataclass(frozen=True)
+class Provenance:
+    origin: str
+    model_version: str
+
+
+@dataclass(frozen=True)
+class Predicted:
+    """A task's prediction as an annotation's starting point: its model version and labels."""
+
+    model_version: str
+    labels: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -154,6 +180,83 @@ def _annotator(value: object) -> str:
     return str(value) if value is not None else ""
 
 
+def _prediction_id(value: object) -> int | None:
+    """``parent_prediction`` as exported (an id; an object with one in other serializations)."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _predicted(task: dict, task_name: str, where: str) -> dict[int, Predicted]:
+    """The task's predictions by id, to look an annotation's parent prediction up."""
+    out: dict[int, Predicted] = {}
+    for item in task.get("predictions") or []:
+        pid = _prediction_id(item.get("id")) if isinstance(item, dict) else None
+        if pid is not None:
+            labels = _choices(item.get("result"), task_name, f"{where}, prediction {pid}")
+            out[pid] = Predicted(str(item.get("model_version") or ""), frozenset(labels))
+    return out
+
+
+def provenance(item: dict, labels: list[str], predictions: dict[int, Predicted]) -> Provenance:
+    """Whether an annotation started from a prediction, which one, and whether it kept its labels.
+
+    Label Studio links an annotation made from a prediction by ``parent_prediction``; its
+    editor also marks each result item ``origin: prediction`` (``prediction-changed`` once
+    edited), but an annotation made through the API has only the link, so the labels decide:
+    ``accepted`` iff they are the prediction's. Without the parent (a prediction deleted since,
+    an old editor) the task's one prediction stands in, else the result's marks decide. A skip
+    commits no labels, so it never accepted anything.
+    """
+    parent_id = _prediction_id(item.get("parent_prediction"))
+    marks = {
+        r["origin"]
+        for r in item.get("result") or []
+        if isinstance(r, dict) and isinstance(r.get("origin"), str)
+    }
+    if parent_id is None and not marks & _PREDICTED:
+        return Provenance("from_scratch", "")
+    if parent_id is not None:
+        parent = predictions.get(parent_id)
+    else:
+        parent = next(iter(predictions.values())) if len(predictions) == 1 else None
+    if parent is None:
+        kept = marks == {"prediction"} and not item.get("was_cancelled")
+        return Provenance("accepted" if kept else "changed", "")
+    kept = frozenset(labels) == parent.labels and not item.get("was_cancelled")
+    return Provenance("accepted" if kept else "changed", parent.model_version)
+
+
+def _record(
+    kind: str, item: dict, common: dict, labels: list[str], predictions: dict[int, Predicted]
+) -> AnnotationRecord:
+    cancelled = bool(item.get("was_cancelled", False))
+    if kind == "prediction":
+        annotator = str(item.get("model_version", ""))
+        source = Provenance("", annotator)
+    else:
+        annotator = _annotator(item.get("user" if kind == "draft" else "completed_by"))
+        source = provenance(item, labels, predictions)
+    return AnnotationRecord(
+        **common,
+        kind=kind,
+        record_id=int(item.get("id") or 0),
+        annotator=annotator,
+        labels=[] if cancelled else labels,  # a skip commits none of the pre-annotation LS kept
+        lead_time=item.get("lead_time"),
+        created_at=str(item.get("created_at") or ""),
+        updated_at=str(item.get("updated_at") or ""),
+        cancelled=cancelled,
+        ground_truth=bool(item.get("ground_truth", False)),
+        score=item.get("score"),
+        origin=source.origin,
+        model_version=source.model_version,
+    )
+
+
 def normalize(
     tasks: list[dict], schema: Schema, task_name: str, project: str, where: str
 ) -> list[AnnotationRecord]:
@@ -181,6 +284,7 @@ def normalize(
             ("draft", task.get("drafts") or []),
             ("prediction", task.get("predictions") or []),
         )
+        predictions = _predicted(task, task_name, f"{loc} (task id {task_id})")
         for kind, items in groups:
             for item in items:
                 if not isinstance(item, dict):
@@ -196,27 +300,7 @@ def normalize(
                         f"{item_loc}: unknown {task_name} label(s) {', '.join(map(repr, unknown))}; "
                         f"the schema allows {', '.join(spec.codes)}."
                     )
-                if kind == "prediction":
-                    annotator = str(item.get("model_version", ""))
-                elif kind == "draft":
-                    annotator = _annotator(item.get("user"))
-                else:
-                    annotator = _annotator(item.get("completed_by"))
-                out.append(
-                    AnnotationRecord(
-                        **common,
-                        kind=kind,
-                        record_id=int(item.get("id") or 0),
-                        annotator=annotator,
-                        labels=labels,
-                        lead_time=item.get("lead_time"),
-                        created_at=str(item.get("created_at") or ""),
-                        updated_at=str(item.get("updated_at") or ""),
-                        cancelled=bool(item.get("was_cancelled", False)),
-                        ground_truth=bool(item.get("ground_truth", False)),
-                        score=item.get("score"),
-                    )
-                )
+                out.append(_record(kind, item, common, labels, predictions))
     return out
 
 
@@ -235,6 +319,8 @@ COMMITTABLE = [
     "labels",
     "cancelled",
     "ground_truth",
+    "origin",
+    "model_version",
     "lead_time",
     "created_at",
     "updated_at",
@@ -242,7 +328,8 @@ COMMITTABLE = [
 
 
 def write_tables(frame: pd.DataFrame, task_name: str, settings: Settings | None = None) -> tuple[Path, Path]:
-    """The long table (Parquet) and its committable form (JSONL, no text, submitted annotations only)."""
+    """The long table (Parquet) and its committable form (JSONL, no text, submitted annotations only,
+    with their provenance; a skip with no labels)."""
     settings = settings or get_settings()
     out = settings.annotations_dir
     out.mkdir(parents=True, exist_ok=True)

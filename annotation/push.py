@@ -3,7 +3,9 @@
 A task is keyed by its article id (and target, for stance). Pushing again adds
 only what is missing; an article whose text changed under the same key, or a
 new version of an article already pushed (same URL, new id), is reported and
-not pushed. Optional model predictions become pre-annotations.
+not pushed. Optional model predictions become pre-annotations: with new tasks, and on tasks
+already there that have no prediction of that ``model_version`` yet (a new model's
+predictions are added; the same version again adds nothing).
 
 One push per project at a time: a push holds a lock keyed by the server URL and project
 (``data/annotations/locks/``), so a second concurrent push refuses, naming the first one's PID,
@@ -47,6 +49,9 @@ class PushReport:
     added: int = 0
     existing: int = 0
     changed: list[str] = field(default_factory=list)  #: task keys not pushed because the article changed
+    #: predictions added to tasks already there, and those already there with their model version
+    predicted: int = 0
+    predictions_kept: int = 0
     duplicates: list[Duplicate] = field(default_factory=list)  #: tasks the project already had twice
 
 
@@ -247,7 +252,67 @@ def _push(
         report.added += _import_batch(conn, project, batch, predictions)
         if on_progress:
             on_progress(len(batch))
+    if predictions:
+        there = {present[task_key(d)]["id"]: task_key(d) for d in tasks if task_key(d) in present}
+        there = {i: k for i, k in there.items() if k in predictions and k not in report.changed}
+        added, kept = _add_predictions(conn, project, there, predictions, batch_size)
+        report.predicted, report.predictions_kept = added, kept
     return report
+
+
+def _as_list(prediction: dict | list[dict]) -> list[dict]:
+    return prediction if isinstance(prediction, list) else [prediction]
+
+
+def prediction_versions(conn: Connection, project_id: int) -> dict[int, set[str]]:
+    """task id -> the model versions of its predictions (one listing of the project's predictions)."""
+    client = conn.client()
+    listed = with_retries(lambda: list(client.predictions.list(project=project_id)), "listing predictions")
+    out: dict[int, set[str]] = {}
+    for p in listed:
+        out.setdefault(int(p.task), set()).add(str(p.model_version or ""))
+    return out
+
+
+def _add_predictions(
+    conn: Connection, project: ProjectRef, tasks: dict[int, str], predictions: dict, batch_size: int
+) -> tuple[int, int]:
+    """Import predictions onto tasks already there, skipping a task's model version it already has;
+    retried without ever adding one twice. Returns (added, already there)."""
+    client = conn.client()
+
+    def pending() -> list[dict]:
+        have = prediction_versions(conn, project.id)
+        return [
+            {**p, "task": task_id}
+            for task_id, key in tasks.items()
+            for p in _as_list(predictions[key])
+            if str(p.get("model_version", "")) not in have.get(task_id, set())
+        ]
+
+    todo = pending()
+    kept = sum(len(_as_list(predictions[k])) for k in tasks.values()) - len(todo)
+    added = 0
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        left = {(p["task"], p["model_version"]) for p in batch}
+
+        def drop_already_added(left: set = left) -> None:
+            done = prediction_versions(conn, project.id)
+            for task_id, version in list(left):
+                if version in done.get(task_id, set()):
+                    left.discard((task_id, version))
+
+        def send(batch: list[dict] = batch, left: set = left) -> int:
+            request = [p for p in batch if (p["task"], p["model_version"]) in left]
+            if request:
+                client.projects.import_predictions(id=project.id, request=request)
+            return len(request)
+
+        added += with_retries(
+            send, f"adding predictions in {project.title!r}", before_retry=drop_already_added
+        )
+    return added, kept
 
 
 def _import_batch(conn: Connection, project: ProjectRef, batch: list[dict], predictions: dict) -> int:

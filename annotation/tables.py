@@ -2,7 +2,10 @@
 
 Every read checks the labels against the schema: a label the schema does not define (a hand
 edit, a schema changed since the pull) is an error naming the file, row, task, annotation and
-label, never an item whose gold silently becomes ``[]`` with agreement 0.
+label, never an item whose gold silently becomes ``[]`` with agreement 0. The provenance
+columns (``origin``, ``model_version``) are checked the same way, since gold labels and
+agreement may leave accepted predictions out; a table pulled before they existed reads as
+made from scratch.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from annotation.pull import ORIGINS
 from core.errors import NewslabError
 from core.jsonl import read_jsonl
 from core.schema import Schema, load_schema
@@ -27,7 +31,9 @@ def read_annotations(path: Path, schema: Schema | None = None, task: str | None 
     if path.is_file():
         frame = pd.read_parquet(path)
         frame["labels"] = [_as_list(v) for v in frame["labels"]]
-        check_labels(frame, schema, task, path, [f"row {i + 1}" for i in range(len(frame))])
+        where = [f"row {i + 1}" for i in range(len(frame))]
+        check_labels(frame, schema, task, path, where)
+        check_provenance(with_provenance(frame), path, where)
         return frame
     if not committed.is_file():
         raise NewslabError(
@@ -56,12 +62,23 @@ def read_annotations(path: Path, schema: Schema | None = None, task: str | None 
             frame[column] = value
     frame["target"] = frame["target"].fillna("")
     check_labels(frame, schema, task, committed, where)
+    check_provenance(with_provenance(frame), committed, where)
     return frame
 
 
 def _as_list(value: object) -> object:
     """Parquet gives list cells as arrays; anything else (a string, None) is left for the check to name."""
     return list(value) if hasattr(value, "tolist") and not isinstance(value, str) else value
+
+
+def _row_ref(frame: pd.DataFrame, i: int) -> str:
+    """``task 7 (a1:iran), annotation 3 by ann@x.org``: which row a problem is in, as a person finds it."""
+    row = frame.iloc[i]
+    unit = f"{row['article_id']}:{row['target']}" if row.get("target") else str(row["article_id"])
+    task_ref = f"task {row['task_id']} ({unit})" if "task_id" in frame else f"item {unit}"
+    record = row.get("record_id")
+    annotation = f"{row.get('kind', 'annotation')} {record}" if record else row.get("kind", "annotation")
+    return f"{task_ref}, {annotation} by {row['annotator']}"
 
 
 def check_labels(frame: pd.DataFrame, schema: Schema, task: str, path: Path, where: list[str]) -> None:
@@ -73,19 +90,53 @@ def check_labels(frame: pd.DataFrame, schema: Schema, task: str, path: Path, whe
     for i, labels in enumerate(frame["labels"]):
         if isinstance(labels, list) and all(isinstance(x, str) and x in known for x in labels):
             continue
-        row = frame.iloc[i]
-        unit = f"{row['article_id']}:{row['target']}" if row.get("target") else str(row["article_id"])
-        task_ref = f"task {row['task_id']} ({unit})" if "task_id" in frame else f"item {unit}"
-        record = row.get("record_id")
-        annotation = (
-            f"{row.get('kind', 'annotation')} {record} " if record else f"{row.get('kind', 'annotation')} "
-        )
         if not isinstance(labels, list):
             problem = f"labels is {labels!r}, not a list"
         else:
             problem = f"unknown {task} label {next(x for x in labels if x not in known)!r}"
         raise NewslabError(
-            f"{path}: {where[i]}: {task_ref}, {annotation}by {row['annotator']}: {problem}; "
+            f"{path}: {where[i]}: {_row_ref(frame, i)}: {problem}; "
             f"the schema's {task} labels are {', '.join(codes)}.",
             "Pull again (`newslab annotate pull`) if the file was edited, or add the label to the schema.",
+        )
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)  # None or NaN
+
+
+def with_provenance(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``origin`` and ``model_version`` where a table (or a row) predates them, in place:
+    annotations and drafts were made from scratch, predictions have no origin."""
+    kinds = frame["kind"] if "kind" in frame else pd.Series("annotation", index=frame.index)
+    default = ["" if kind == "prediction" else "from_scratch" for kind in kinds]
+    origins = frame["origin"] if "origin" in frame else pd.Series(None, index=frame.index, dtype=object)
+    frame["origin"] = [d if _missing(v) else v for v, d in zip(origins, default, strict=True)]
+    versions = frame["model_version"] if "model_version" in frame else [None] * len(frame)
+    frame["model_version"] = ["" if _missing(v) else v for v in versions]
+    return frame
+
+
+def check_provenance(frame: pd.DataFrame, path: Path, where: list[str]) -> None:
+    """Refuse a row whose ``origin`` is not one Label Studio's provenance maps to, or whose
+    ``model_version`` is not a string (or names a model for an annotation made from scratch)."""
+    if frame.empty:
+        return
+    kinds = frame["kind"] if "kind" in frame else ["annotation"] * len(frame)
+    for i, (kind, origin, version) in enumerate(
+        zip(kinds, frame["origin"], frame["model_version"], strict=True)
+    ):
+        if kind == "prediction" and origin != "":
+            problem = f"origin is {origin!r}; a prediction has none"
+        elif kind != "prediction" and origin not in ORIGINS:
+            problem = f"origin is {origin!r}, not one of {', '.join(ORIGINS)}"
+        elif not isinstance(version, str):
+            problem = f"model_version is {version!r}, not a string"
+        elif origin == "from_scratch" and version:
+            problem = f"origin is 'from_scratch' but model_version is {version!r}"
+        else:
+            continue
+        raise NewslabError(
+            f"{path}: {where[i]}: {_row_ref(frame, i)}: {problem}.",
+            "Pull again (`newslab annotate pull`) if the file was edited.",
         )

@@ -161,7 +161,10 @@ def annotated_parts(
         if "text_hash" in frame:
             check_text_hashes(frame, articles, task)
         several = submitted(frame)["annotator"].nunique() >= 2
-        report = agreement(frame, schema, task, n_boot=n_boot) if several else None
+        accepted = gold_config.accepted_predictions
+        report = (
+            agreement(frame, schema, task, n_boot=n_boot, accepted_predictions=accepted) if several else None
+        )
         items = items_from_gold(gold.items, articles, clusters, task, absent)
         left_out = [i.id for i in items if i.article_id in set(absent)]
         out[name] = AnnotatedPart(task, items, gold, report, left_out, sorted(lacking) if left_out else [])

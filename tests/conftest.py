@@ -135,3 +135,49 @@ def postgres() -> Iterator[str]:
         subprocess.run(
             [*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True
         )
+
+
+class PilotModels:
+    """The pilot corpus's stance and event-type models, trained and evaluated once per session."""
+
+    def __init__(self, settings: Settings, stance_run: str, events_run: str) -> None:
+        self.settings = settings
+        self.stance_run = stance_run
+        self.events_run = events_run
+
+
+@pytest.fixture(scope="session")
+def pilot_models(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PilotModels]:
+    """The pilot dataset built, ``pilot_stance_lr`` and ``pilot_events_lr`` trained and evaluated
+    (champions registered) in a data directory and MLflow store of their own."""
+    from dataset.build import build
+    from eval.evaluate import evaluate_run
+    from training.train import train
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NEWSLAB_DATA_DIR", str(tmp_path_factory.mktemp("pilot") / "data"))
+        mp.delenv("NEWSLAB_TRACKING_URI", raising=False)
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        get_settings.cache_clear()
+        settings = get_settings()
+        build("pilot", settings=settings)
+        stance = train("pilot_stance_lr", settings=settings)
+        events = train("pilot_events_lr", settings=settings)
+        for run in (stance, events):
+            evaluate_run(run.run_id, settings, n_boot=20)
+        yield PilotModels(settings, stance.run_id, events.run_id)
+    get_settings.cache_clear()
+
+
+@pytest.fixture()
+def pilot(pilot_models: PilotModels, monkeypatch: pytest.MonkeyPatch) -> Iterator[PilotModels]:
+    """``pilot_models``, made this test's data directory and MLflow store."""
+    from core import tracking
+
+    monkeypatch.setenv("NEWSLAB_DATA_DIR", str(pilot_models.settings.data_dir))
+    monkeypatch.delenv("NEWSLAB_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    get_settings.cache_clear()
+    tracking.connect(pilot_models.settings)
+    yield pilot_models
+    get_settings.cache_clear()

@@ -25,6 +25,7 @@ from newslab.cli.assets import app as assets_app
 from newslab.cli.corpus import app as corpus_app
 from newslab.cli.dataset import app as dataset_app
 from newslab.cli.eval import app as eval_app
+from newslab.cli.predict import predict_cmd
 from newslab.cli.train import app as train_app
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ app.add_typer(annotate_app, name="annotate")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
+app.command("predict")(predict_cmd)
 
 
 @app.command("run")

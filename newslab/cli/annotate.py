@@ -100,6 +100,11 @@ def push_cmd(
     predictions: Path = typer.Option(
         None, help="JSONL pre-annotations: article_id, target?, labels, score, model_version."
     ),
+    model: str = typer.Option(
+        None,
+        help="Pre-annotate with this model (run id, models:/newslab-TASK-DATASET@champion, ...): "
+        "new tasks and tasks without its version's prediction get one.",
+    ),
     batch_size: int = typer.Option(5000, min=1, help="Tasks per import request."),
 ) -> None:
     """Import articles as tasks into the task's projects; re-running adds only what is missing."""
@@ -109,7 +114,10 @@ def push_cmd(
     from corpus.ingest import corpus_dir
     from corpus.store import Store
 
+    if model and predictions:
+        raise NewslabError("give --model or --predictions, not both.")
     schema = load_schema(get_settings().schema_path)
+    loaded = _serving_model(model, schema, task) if model else None  # refused before any write
     conn = connect()
     projects = [p for p in find_projects(conn, schema) if p.task == task and p.annotator != REVIEW]
     if not projects:
@@ -120,6 +128,12 @@ def push_cmd(
     articles = select_articles(Store(corpus_dir()), wanted, limit, lang)
     tasks = make_tasks(schema, task, articles)
     preds = load_predictions(predictions, schema, task) if predictions else None
+    if loaded is not None:
+        from training.predict import prelabels
+
+        with progress() as bar:
+            bar.add_task(f"predicting {len(tasks):,} task(s) with {loaded.version}", total=None)
+            preds = prelabels(loaded, tasks, task)
     for project in projects:
         with progress() as bar:
             job = bar.add_task(f"pushing to {project.title}", total=len(tasks))
@@ -127,6 +141,12 @@ def push_cmd(
         console.print(
             f"{project.title}: added {report.added:,}, already there {report.existing:,}, "
             f"changed (not pushed) {len(report.changed):,}"
+            + (
+                f"; predictions added to tasks already there {report.predicted:,}, "
+                f"already had this version {report.predictions_kept:,}"
+                if preds
+                else ""
+            )
         )
         for key in report.changed[:20]:
             err_console.print(f"  changed article, not pushed: {key}")
@@ -138,6 +158,17 @@ def push_cmd(
             )
             for duplicate in report.duplicates[:20]:
                 err_console.print(f"  {duplicate}")
+
+
+def _serving_model(model: str, schema, task: str):  # type: ignore[no-untyped-def]
+    """The model ``model``, loaded and checked to predict ``task`` with the schema's labels."""
+    from core import tracking
+    from training.loading import check_serves, load
+
+    tracking.connect(get_settings())
+    loaded = load(model)
+    check_serves(loaded, schema, task)
+    return loaded
 
 
 @app.command("submit")
@@ -212,11 +243,18 @@ def agreement_cmd(
     bootstrap: int = typer.Option(1000, min=0, help="Bootstrap resamples for the 95 % intervals."),
     seed: int = typer.Option(0, help="Seed of the bootstrap."),
     out: Path = typer.Option(None, help="Folder for the CSV and PNG (default data/annotations/agreement)."),
+    accepted_predictions: str = typer.Option(
+        "keep",
+        help="Annotations that accepted a model's prediction unchanged: keep, or exclude (also: weight, "
+        "which agreement cannot count by half, so it excludes them too).",
+    ),
 ) -> None:
     """Inter-annotator agreement (Krippendorff's alpha, Cohen's kappa, percent) with bootstrap intervals."""
     from annotation.agreement import agreement, heatmap
     from annotation.tables import read_annotations
 
+    if accepted_predictions not in ("keep", "exclude", "weight"):
+        raise NewslabError(f"--accepted-predictions {accepted_predictions}: not keep, exclude or weight.")
     settings = get_settings()
     schema = load_schema(settings.schema_path)
     out = out or settings.annotations_dir / "agreement"
@@ -227,7 +265,9 @@ def agreement_cmd(
     for task in names:
         frame = read_annotations(settings.annotations_dir / f"{task}.parquet", schema, task)
         with err_console.status(f"{task}: agreement with {bootstrap} bootstrap resamples"):
-            report = agreement(frame, schema, task, n_boot=bootstrap, seed=seed)
+            report = agreement(
+                frame, schema, task, n_boot=bootstrap, seed=seed, accepted_predictions=accepted_predictions
+            )
         table = Table(
             "scope",
             "name",

@@ -235,3 +235,31 @@ def test_cli_prints_the_table_and_writes_csv_and_heatmap(tmp_path) -> None:  # t
     assert (data / "annotations" / "agreement" / "stance_kappa.png").stat().st_size > 1000
     missing = run_cli("annotate", "agreement", env={"NEWSLAB_DATA_DIR": str(tmp_path / "empty")})
     assert missing.returncode == 1 and "newslab annotate pull" in missing.stderr
+
+
+def test_accepted_predictions_are_left_out_of_agreement_when_asked() -> None:
+    # x and y both accepted the model's "favor" on u0-u2 (they agree with the model); on u3-u5
+    # they annotated from scratch and disagree on two
+    rows = [(f"u{k}", who, ["favor"]) for k in range(3) for who in "xy"]
+    rows += [("u3", "x", ["favor"]), ("u3", "y", ["favor"]), ("u4", "x", ["against"]), ("u4", "y", ["favor"])]
+    rows += [("u5", "x", ["neutral"]), ("u5", "y", ["against"])]
+    table = frame(rows, target="iran")
+    table["origin"] = ["accepted"] * 6 + ["from_scratch"] * 6
+    table["model_version"] = ["tfidf-v1"] * 6 + [""] * 6
+
+    def percent(report) -> float:  # type: ignore[no-untyped-def]
+        return next(r.value for r in report.rows if r.scope == "overall" and r.metric == "percent")
+
+    kept = agreement(table, SCHEMA, "stance", n_boot=0)
+    assert (kept.n_units, percent(kept)) == (6, pytest.approx(4 / 6))
+    for option in ("exclude", "weight"):
+        left = agreement(table, SCHEMA, "stance", n_boot=0, accepted_predictions=option)
+        assert (left.n_units, percent(left)) == (3, pytest.approx(1 / 3))
+    # a table pulled before provenance was recorded: nothing is known to be accepted
+    old = table.drop(columns=["origin", "model_version"])
+    assert agreement(old, SCHEMA, "stance", n_boot=0, accepted_predictions="exclude").n_units == 6
+    only = table.iloc[:6]
+    with pytest.raises(
+        NewslabError, match="once annotations that accepted a prediction unchanged are left out"
+    ):
+        agreement(only, SCHEMA, "stance", n_boot=0, accepted_predictions="exclude")

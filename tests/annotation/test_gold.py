@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+
 import pandas as pd
 import pytest
 
@@ -129,3 +131,108 @@ def test_a_primary_annotator_gives_the_gold_labels_and_an_adjudication_still_win
         "a2": (("neutral",), "majority", 1, 1.0),
         "a3": (("against",), "adjudicated", 2, 0.0),
     }
+
+
+# -- annotations that accepted a model's prediction unchanged (gold.accepted_predictions) --------
+
+
+def with_origin(frame: pd.DataFrame, origins: list[str]) -> pd.DataFrame:
+    frame["origin"] = origins
+    frame["model_version"] = ["" if o == "from_scratch" else "tfidf-v1" for o in origins]
+    return frame
+
+
+# x and y accepted the model's "favor" on a1; z disagreed; on a2 only y accepted
+ACCEPTING = [
+    ("a1", "iran", "x", ["favor"]),
+    ("a1", "iran", "y", ["favor"]),
+    ("a1", "iran", "z", ["against"]),
+    ("a2", "iran", "y", ["neutral"]),
+]
+ORIGINS = ["accepted", "accepted", "changed", "accepted"]
+
+
+def test_accepted_predictions_count_by_default() -> None:
+    result = gold_labels(
+        with_origin(rows(ACCEPTING), ORIGINS), SCHEMA, "stance", GoldConfig(method="majority")
+    )
+    got = {g.unit: (g.labels, g.n_annotators) for g in result.items}
+    assert got == {"a1|iran": (("favor",), 3), "a2|iran": (("neutral",), 1)} and result.dropped == []
+
+
+def test_excluded_accepted_predictions_neither_vote_nor_keep_an_item() -> None:
+    config = GoldConfig(method="majority", accepted_predictions="exclude")
+    result = gold_labels(with_origin(rows(ACCEPTING), ORIGINS), SCHEMA, "stance", config)
+    a1 = result.items[0]
+    assert (a1.unit, a1.labels, a1.n_annotators, a1.votes) == (
+        "a1|iran",
+        ("against",),
+        1,
+        (("z", ("against",)),),
+    )
+    assert len(result.items) == 1 and result.dropped == ["a2|iran"]  # its only annotation accepted
+    everything = with_origin(rows(ACCEPTING[3:]), ORIGINS[3:])
+    with pytest.raises(NewslabError, match="no submitted annotations but ones that accepted a prediction"):
+        gold_labels(everything, SCHEMA, "stance", config)
+
+
+def test_weighted_accepted_predictions_lose_a_tie_but_not_a_majority() -> None:
+    # a1: two accepted "favor" at 0.4 each (0.8) against one changed "against" (1.0)
+    config = GoldConfig(method="majority", accepted_predictions="weight", accepted_weight=0.4)
+    result = gold_labels(with_origin(rows(ACCEPTING), ORIGINS), SCHEMA, "stance", config)
+    a1 = result.items[0]
+    assert a1.labels == ("against",) and a1.n_annotators == 3
+    assert a1.agreement == pytest.approx(1.0 / 1.8)  # z's full weight agrees, x's and y's 0.4 do not
+    heavier = config.model_copy(update={"accepted_weight": 0.6})
+    assert gold_labels(with_origin(rows(ACCEPTING), ORIGINS), SCHEMA, "stance", heavier).items[0].labels == (
+        "favor",
+    )
+
+
+def test_weighted_majority_with_equal_weights_is_crowd_kits_majority() -> None:
+    from crowdkit.aggregation import MajorityVote
+
+    from annotation.agreement import submitted
+    from annotation.gold import _aggregate
+
+    rng = random.Random(3)
+    stance = [
+        (f"u{k}", "iran", w, [rng.choice(["favor", "against", "neutral"])]) for k in range(60) for w in "xyz"
+    ]
+    table = submitted(rows(stance))
+    data = pd.DataFrame(
+        {"task": table["unit"], "worker": table["annotator"], "label": [x[0] for x in table["labels"]]}
+    )
+    # crowd-kit breaks a tie by the order its counts come in, but alphabetically once weighted
+    expected = MajorityVote().fit_predict(data, pd.Series(1.0, index=["x", "y", "z"]))
+    assert _aggregate(table, "majority", False, 1, [1.0] * len(table)) == {
+        u: (x,) for u, x in expected.items()
+    }
+    events = [
+        (f"e{k}", "", w, sorted(rng.sample(["AGREE", "ASSAULT", "PROTEST", "AID"], rng.randint(0, 3))))
+        for k in range(60)
+        for w in "xyzv"
+    ]
+    table = submitted(rows(events))
+    assert _aggregate(table, "majority", True, 1, [1.0] * len(table)) == _aggregate(
+        table, "majority", True, 1, None
+    )
+
+
+def test_weight_needs_majority_vote() -> None:
+    with pytest.raises(ValueError, match="weight needs majority vote"):
+        GoldConfig(method="dawid_skene", accepted_predictions="weight")
+    with pytest.raises(ValueError, match="weight needs majority vote"):
+        GoldConfig(method="ground_truth", fallback="dawid_skene", accepted_predictions="weight")
+    assert GoldConfig(method="dawid_skene", accepted_predictions="exclude").accepted_weight == 0.5
+
+
+def test_an_adjudicator_who_accepts_a_vote_still_decides() -> None:
+    # the review project shows every annotator's labels as predictions; accepting one is a decision
+    adjudication = with_origin(
+        rows([("a1", "iran", "judge", ["against"])], project="newslab/stance/review"), ["accepted"]
+    )
+    frame = pd.concat([with_origin(rows(ACCEPTING), ORIGINS), adjudication], ignore_index=True)
+    config = GoldConfig(method="ground_truth", accepted_predictions="exclude")
+    a1 = gold_labels(frame, SCHEMA, "stance", config).items[0]
+    assert (a1.labels, a1.method) == (("against",), "adjudicated")

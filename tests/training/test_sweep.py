@@ -156,12 +156,12 @@ def test_every_model_family_trains_and_reads_back(
     champion = client.get_model_version_by_alias(registered_name(task, dataset), CHAMPION)
     loaded = load_model(f"models:/{registered_name(task, dataset)}@{CHAMPION}")
     frame = pd.DataFrame({"text": ["Il governo ha firmato un accordo."], "target": ["riforma"]})
+    assert len(loaded.predict(frame)) == 1
     if "spacy_textcat" in model:  # a spaCy pipeline: its categories of the text
-        assert set(loaded(frame["text"][0]).cats) == set(load_schema().task(task).codes)
-    else:
-        assert len(loaded.predict(frame)) == 1
+        assert set(loaded.nlp_(frame["text"][0]).cats) == set(load_schema().task(task).codes)
     assert champion.tags
     if "spacy_textcat" in model and task == "event_type":  # tuned thresholds travel with the pipeline
-        nlp = load_model(f"runs:/{result.run_id}/model")
-        thresholds = nlp.meta["newslab"]["thresholds"]
+        estimator = load_model(f"runs:/{result.run_id}/model")
+        thresholds = estimator.nlp_.meta["newslab"]["thresholds"]
         assert set(thresholds) == set(load_schema().task(task).codes) and 0 < min(thresholds.values()) < 1
+        assert list(estimator.thresholds_) == [thresholds[c] for c in load_schema().task(task).codes]
