@@ -59,7 +59,6 @@ def quiet() -> None:
         "The specified dataset source can be interpreted",
         "Hint: Inferred schema contains integer",
         "Starting with pandas version",
-        ".*Add type hints to the `predict` method",  # newslab's pyfunc takes texts, dicts or frames
     ):
         warnings.filterwarnings("ignore", message=message)
 

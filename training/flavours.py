@@ -11,9 +11,11 @@ which trusts none of the model's own files: the types come from the registry in 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata as md
 import tempfile
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,19 @@ def save_spacy(model: Any, folder: Path) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _without_type_hint_advice() -> Iterator[None]:
+    """MLflow advises type hints on ``predict`` (newslab's takes texts, dicts or frames, on
+    purpose) from inside a ``simplefilter("once")`` that no filter of ours can reach: the
+    warnings are caught here and all others passed on."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        if "Add type hints to the `predict` method" not in str(w.message):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
 def log_model(
     flavour: Flavour, model: Any, example: pd.DataFrame, requirements: list[str], card: Card
 ) -> Any:
@@ -87,7 +102,7 @@ def log_model(
 
     example = example[[c for c in card.inputs + card.optional_inputs if c in example.columns]]
     output = contract.predict_frame(model, example, card)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _without_type_hint_advice():
         saved = flavour.save(model, Path(tmp))
         return mlflow.pyfunc.log_model(
             name="model",
