@@ -14,6 +14,7 @@ import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
+from multiprocessing.context import BaseContext
 
 PR_SET_PDEATHSIG = 1
 
@@ -28,8 +29,12 @@ def _die_with_parent(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def start(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),))
+def start(workers: int, context: BaseContext | None = None) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes (started the ``context``'s way, e.g. forked to share what
+    the parent has loaded) that die with this process and leave Ctrl-C to it."""
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+    )
 
 
 def stop(pool: ProcessPoolExecutor, now: bool = False) -> None:

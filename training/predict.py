@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +33,7 @@ from newslab_model.contract import LABEL, PROBA, confidence
 from training import predict_sources as sources
 from training.loading import LoadedModel, check_serves, load
 from training.predict_sources import BATCH, Source
+from training.predict_workers import default_workers, ordered_map
 
 SCORE = "score"
 PROVENANCE = ("model_uri", "run_id", "model_version", "dataset_fingerprint")
@@ -124,28 +126,39 @@ def _chunks(frame: pd.DataFrame, size: int) -> Iterable[pd.DataFrame]:
         yield frame.iloc[start : start + size]
 
 
+def _tagged_chunks(batches: Iterable[pd.DataFrame]) -> Iterable[tuple[pd.DataFrame, tuple[int, int]]]:
+    """Each chunk with (items, articles) it completes: a batch's articles count with its last chunk."""
+    for batch in batches:
+        chunks = list(_chunks(batch, CHUNK))
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            yield chunk, (len(chunk), int(batch.attrs.get("articles", len(batch))) if last else 0)
+
+
 def predict(
     loaded: LoadedModel,
     source: Source,
     out: Path,
     on_batch: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> PredictReport:
-    """Predict every item of ``source`` with ``loaded`` into ``out`` (.parquet or .jsonl).
-    ``on_batch(articles, items)`` is told after each batch."""
+    """Predict every item of ``source`` with ``loaded`` into ``out`` (.parquet or .jsonl), on
+    ``workers`` processes. ``on_batch(articles, items)`` is told as batches are written."""
     out = Path(out)
     writer = _Writer(out, loaded.card.multi_label)
     items = articles = 0
     started = time.perf_counter()
     try:
         with step(f"predicting {source.what}", total=source.total) as advance:
-            for batch in source.batches:
-                for chunk in _chunks(batch, CHUNK):
-                    writer.write(predicted(loaded, chunk))
-                items += len(batch)
-                articles += int(batch.attrs.get("articles", len(batch)))
-                advance(int(batch.attrs.get("articles", len(batch))))
-                if on_batch:
-                    on_batch(articles, items)
+            work = partial(predicted, loaded)
+            for frame, (n_items, n_articles) in ordered_map(work, _tagged_chunks(source.batches), workers):
+                writer.write(frame)
+                items += n_items
+                articles += n_articles
+                if n_articles:
+                    advance(n_articles)
+                    if on_batch:
+                        on_batch(articles, items)
         if not items:  # an empty table still has the columns
             writer.write(predicted(loaded, pd.DataFrame({c: [] for c in ("id", *loaded.card.inputs)})))
     except BaseException:
@@ -186,9 +199,11 @@ def predict_model(
     table: Path | None = None,
     batch_size: int = BATCH,
     settings: Settings | None = None,
+    workers: int | None = None,
 ) -> PredictReport:
     """``newslab predict``: ``model`` over corpus articles (default; ``ids``, ``lang``, ``source``,
-    ``limit`` select), a dataset's ``split``, or a ``table`` file. The model is loaded and checked
+    ``limit`` select), a dataset's ``split``, or a ``table`` file, on ``workers`` processes (default:
+    the usable cores, up to 4, for inputs of several batches). The model is loaded and checked
     against the schema, and the input found, before anything is written."""
     from corpus.store import Store
 
@@ -215,4 +230,7 @@ def predict_model(
             )
         store = Store(settings.corpus_dir)
         items = sources.corpus(store, schema, loaded.card.task, ids, lang, source, limit, batch_size)
-    return predict(loaded, items, out or default_out(loaded, settings))
+    if workers is None:  # forking pays off from a few batches on
+        small = items.total is not None and items.total <= 2 * batch_size
+        workers = 1 if small else default_workers()
+    return predict(loaded, items, out or default_out(loaded, settings), workers=workers)

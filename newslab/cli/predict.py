@@ -27,6 +27,9 @@ def predict_cmd(
         None, help="Predict a CSV/TSV/JSONL/Parquet table with the model's input columns."
     ),
     batch_size: int = typer.Option(1000, min=1, help="Items read, predicted and written at a time."),
+    workers: int = typer.Option(
+        None, min=1, help="Processes that predict (default: the usable cores, up to 4, for large inputs)."
+    ),
 ) -> None:
     """Predict labels and per-label probabilities, streamed to a table that names the model."""
     from annotation.push import read_ids
@@ -35,7 +38,7 @@ def predict_cmd(
     wanted = read_ids(ids) if ids else None
     settings = get_settings()
     report = predict_model(
-        model, out, wanted, lang, source, limit, dataset, split, table, batch_size, settings
+        model, out, wanted, lang, source, limit, dataset, split, table, batch_size, settings, workers
     )
     console.print(
         f"{report.items:,} item(s) from {report.articles:,} article(s)/row(s) predicted by {report.version} "

@@ -15,7 +15,14 @@ from core.settings import PROJECT_DIR, Settings
 
 BENCH = PROJECT_DIR / "bench"
 #: the scripts smoke-tested below; a new script fails test_every_script_has_a_smoke_test until added
-SMOKED = {"annotate_roundtrip.py", "corpus_ingest.py", "dataset_build.py", "faults.py", "train_models.py"}
+SMOKED = {
+    "annotate_roundtrip.py",
+    "corpus_ingest.py",
+    "dataset_build.py",
+    "faults.py",
+    "predict.py",
+    "train_models.py",
+}
 
 
 def bench(script: str, *args: str, tmp_path: Path, env: dict[str, str] | None = None) -> str:
@@ -94,3 +101,21 @@ def test_faults(tmp_path: Path, shared: Path) -> None:
     assert len(rows) == 3, out
     assert all(line.split("|")[4:6] == [" no ", " no "] for line in rows), out
     assert "3 cases; data lost: 0; traceback shown: 0" in out
+
+
+@pytest.mark.slow
+def test_predict(tmp_path: Path, shared: Path) -> None:
+    args = (
+        "--sizes",
+        "300",
+        "600",
+        "--tasks",
+        "5",
+        "--families",
+        "tfidf_lr",
+        "--workdir",
+        str(tmp_path / "w"),
+    )
+    out = bench("predict.py", *args, tmp_path=tmp_path)
+    assert "tfidf_lr:" in out and "items/s" in out and "peak RSS ratio 600 / 300" in out
+    assert "backend /predict, 5 single-task requests: median" in out

@@ -161,3 +161,17 @@ def test_the_command_prints_its_throughput(corpus: PilotModels, tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert "items/s" in result.stdout and str(out) in result.stdout.replace("\n", "")
     assert {json.loads(line)["source"] for line in out.read_text().splitlines()} == {"test"}
+
+
+def test_several_workers_write_the_same_table_in_order(pilot: PilotModels, tmp_path: Path) -> None:
+    table = tmp_path / "items.parquet"
+    texts = [f"Troops shelled the city {i} times; leaders met in Geneva to talk." for i in range(2500)]
+    pd.DataFrame({"id": [f"i{i}" for i in range(2500)], "text": texts}).to_parquet(table)
+    one, two = tmp_path / "one.parquet", tmp_path / "two.parquet"
+    predict_model(pilot.events_run, one, table=table, batch_size=300, settings=pilot.settings, workers=1)
+    report = predict_model(
+        pilot.events_run, two, table=table, batch_size=300, settings=pilot.settings, workers=2
+    )
+    assert report.items == report.articles == 2500
+    pd.testing.assert_frame_equal(pd.read_parquet(one), pd.read_parquet(two))
+    assert list(pd.read_parquet(two)["id"][:3]) == ["i0", "i1", "i2"]
