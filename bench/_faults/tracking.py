@@ -180,7 +180,7 @@ def tampered_model(ctx: Context) -> Row:
         "folder = sys.argv[1]\n"
         "spec = yaml.safe_load(open(folder + '/MLmodel'))\n"
         "skops.io.dump(Pipeline([('run', FunctionTransformer(os.system))]),"
-        " folder + '/' + spec['flavors']['sklearn']['pickled_model'])\n"
+        " folder + '/' + spec['flavors']['python_function']['artifacts']['estimator']['path'])\n"
     )
     subprocess.run([sys.executable, "-c", evil, str(folder)], env=env, check=True)
     start = time.monotonic()
