@@ -152,6 +152,10 @@ def serve(settings: Settings | None = None, port: int | None = None, timeout: fl
         LATEST_VERSION_CHECK="false",
         LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK="false",
     )
+    # this server is the local one: an ML backend on 127.0.0.1 (`newslab annotate backend`) and
+    # its training webhooks must be allowed (Label Studio refuses local addresses by default)
+    env.setdefault("ML_BLOCK_LOCAL_IP", "false")
+    env.setdefault("SSRF_PROTECTION_ENABLED", "false")
     log = data / "server.log"
     with open(log, "ab") as out:
         process = subprocess.Popen(

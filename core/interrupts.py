@@ -13,6 +13,8 @@ from contextlib import contextmanager
 NOTHING_WRITTEN = "interrupted; nothing was written (every store is as it was before this command)."
 
 _stack: list[str] = []
+#: the innermost block's message once an interrupt has unwound it (the CLI reports after that)
+_unwound: list[str] = []
 
 
 @contextmanager
@@ -21,9 +23,16 @@ def leaves(message: str) -> Iterator[None]:
     _stack.append(message)
     try:
         yield
+    except KeyboardInterrupt:
+        if not _unwound:  # the innermost block sees it first
+            _unwound.append(message)
+        raise
     finally:
         _stack.pop()
 
 
 def message() -> str:
-    return f"interrupted; {_stack[-1]}" if _stack else NOTHING_WRITTEN
+    """What the CLI says on Ctrl-C: the innermost ``leaves`` block's message, read inside the
+    block or after the interrupt unwound it."""
+    current = _stack[-1] if _stack else (_unwound[0] if _unwound else None)
+    return f"interrupted; {current}" if current else NOTHING_WRITTEN

@@ -61,6 +61,44 @@ def stop_cmd() -> None:
     console.print("stopped" if server.stop() else "no local Label Studio was running")
 
 
+@app.command("backend")
+def backend_cmd(
+    model: str = typer.Option(
+        None, help="The model to serve (default: the champion of the experiment's task and dataset)."
+    ),
+    task: str = typer.Option(None, help="The task it serves (default: the experiment's, else the model's)."),
+    experiment: str = typer.Option(
+        None, help="The experiment retrained on `Start training` (a name in configs/experiments, a path)."
+    ),
+    port: int = typer.Option(9090, help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    retrain_every: int = typer.Option(
+        0, min=0, help="Also retrain after this many new annotations (0: only on `Start training`)."
+    ),
+    status: bool = typer.Option(
+        False, "--status", help="Print what a running backend serves, and its last training."
+    ),
+    url: str = typer.Option(None, help="With --status: the backend's address (default http://HOST:PORT)."),
+) -> None:
+    """A Label Studio ML backend: predictions from a newslab model, retraining on request."""
+    from newslab.backend import server
+    from newslab.backend import status as backend_status
+
+    if status:
+        for line in backend_status.describe(backend_status.fetch(url or f"http://{host}:{port}")):
+            console.print(line, markup=False)
+        return
+
+    def ready(address: str, ml) -> None:  # type: ignore[no-untyped-def]
+        console.print(f"serving {ml.model_version} ({ml.task}) at {address}", markup=False)
+        if ml.experiment:
+            every = f" and every {retrain_every} new annotations" if retrain_every else ""
+            console.print(f"retrains {ml.experiment} on `Start training`{every}", markup=False)
+        console.print(f"connect it: newslab annotate setup --backend {address}", markup=False)
+
+    server.serve(model, task, experiment, host, port, retrain_every, on_ready=ready)
+
+
 @app.command("users")
 def users_cmd(emails: list[str] = typer.Argument(..., help="Annotators' e-mail addresses.")) -> None:
     """Create annotator accounts (passwords kept in data/labelstudio/annotators.json, mode 0600)."""
@@ -79,16 +117,50 @@ def setup_cmd(
     annotators: list[str] = typer.Option(
         [], "--annotator", help="Also make a sibling project per annotator."
     ),
+    backend: str = typer.Option(
+        None,
+        "--backend",
+        help="Also connect the ML backend at this URL (`newslab annotate backend`) to its task's projects, "
+        "so opening a task gets its prediction.",
+    ),
 ) -> None:
     """Create or update one project per annotated task from the schema (config validated by Label Studio)."""
     from annotation.client import connect
     from annotation.projects import setup
 
-    results = setup(connect(), load_schema(get_settings().schema_path), annotators)
+    schema = load_schema(get_settings().schema_path)
+    info = None
+    if backend:  # checked before anything is written
+        from newslab.backend.connect import check_backend
+
+        info = check_backend(backend, schema)
+    conn = connect()
+    results = setup(conn, schema, annotators)
     table = Table("project", "id", "action")
     for r in results:
         table.add_row(r.project.title, str(r.project.id), r.action)
     console.print(table)
+    if info is not None:
+        _connect_backend(conn, schema, info)
+
+
+def _connect_backend(conn, schema, info) -> None:  # type: ignore[no-untyped-def]
+    """`setup --backend`: the backend connected to its task's projects, a row per project."""
+    from newslab.backend.connect import connect_backend
+
+    connected = connect_backend(conn, schema, info)
+    table = Table("project", "id", "ML backend", "action", "webhook", title=f"backend {info.url}")
+    for c in connected:
+        hook = "yes" if c.webhook else "no"
+        table.add_row(c.project.title, str(c.project.id), str(c.backend_id), c.action, hook)
+    console.print(table)
+    console.print(f"{info.task} tasks get predictions from {info.model_version} when opened.", markup=False)
+    if not all(c.webhook for c in connected):
+        err_console.print(
+            "[yellow]warning:[/] Label Studio refused the backend's webhook (SSRF protection): "
+            "`Start training` works, --retrain-every will not see new annotations. "
+            "Start Label Studio with SSRF_PROTECTION_ENABLED=false to have it."
+        )
 
 
 @app.command("push")
