@@ -16,6 +16,7 @@ from core.settings import PROJECT_DIR, Settings
 BENCH = PROJECT_DIR / "bench"
 #: the scripts smoke-tested below; a new script fails test_every_script_has_a_smoke_test until added
 SMOKED = {
+    "active_learning.py",
     "annotate_roundtrip.py",
     "corpus_ingest.py",
     "dataset_build.py",
@@ -75,6 +76,17 @@ def test_train_models(tmp_path: Path, shared: Path) -> None:
     lines = [line for line in out.splitlines() if line.startswith("cameo_pentacode")]
     assert [f for f in families if any(f in line for line in lines)] == families
     assert all("macro-F1" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_active_learning(tmp_path: Path, shared: Path) -> None:
+    args = ("--only", "cameo_pentacode", "--limit", "60", "--seed-size", "10", "--batch", "10")
+    out = bench(
+        "active_learning.py", *args, "--rounds", "2", "--seeds", "1", "--boot", "20", tmp_path=tmp_path
+    )
+    assert "test macro_f1 by number of labels" in out and "labels saved" in out
+    assert all(s in out for s in ("random", "least_confidence", "entropy", "breaking_ties"))
+    assert "audit: 6 of 60 training labels flipped" in out and "recall" in out
 
 
 @pytest.mark.slow
