@@ -9,9 +9,9 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from core.errors import NewslabError
 from core.schema import load_schema
+from newslab_model.text_features import DedupTfidfVectorizer, PairSimilarity
 from training.config import ModelConfig, load_experiment
 from training.models import build_model, input_columns
-from newslab_model.text_features import DedupTfidfVectorizer, PairSimilarity
 
 SCHEMA = load_schema()
 
@@ -267,8 +267,8 @@ def test_cue_features_count_refuting_and_hedging_words() -> None:
 def test_author_one_hot_reads_the_author_and_ignores_unseen_authors() -> None:
     import skops.io as sio
 
-    from training.registry import trusted_types
     from newslab_model.text_features import AuthorOneHot
+    from training.registry import trusted_types
 
     train = pd.DataFrame({"author": ["@a", "@b", "@a", ""]})
     encoder = AuthorOneHot(weight=2.0).fit(train)

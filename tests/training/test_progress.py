@@ -68,8 +68,8 @@ def test_encoding_reports_progress(fake_encoder_model: None) -> None:
 @pytest.fixture
 def fake_encoder_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fake network behind SentenceEmbedder (its batching and caching stay real)."""
-    from tests.training.conftest import fake_vector
     from newslab_model import embeddings
+    from tests.training.conftest import fake_vector
 
     class Fake:
         def tokenize(self, texts):  # type: ignore[no-untyped-def]

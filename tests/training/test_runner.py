@@ -9,9 +9,9 @@ import pytest
 from datasets import Dataset, DatasetDict
 
 from core.schema import load_schema
+from newslab_model.text_features import PairSimilarity, stop_words_for
 from training.config import ModelConfig
 from training.runner import fit_predict, from_dataset, target_texts
-from newslab_model.text_features import PairSimilarity, stop_words_for
 
 SCHEMA = load_schema()
 STANCE = SCHEMA.task("stance")

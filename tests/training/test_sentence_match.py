@@ -6,9 +6,9 @@ import pytest
 import skops.io as sio
 
 from core.schema import load_schema
+from newslab_model.sentence_match import SCALAR_NAMES, SentenceMatch, sentences
 from training import registry
 from training.config import ModelConfig
-from newslab_model.sentence_match import SCALAR_NAMES, SentenceMatch, sentences
 
 PAIRS = pd.DataFrame(
     {
