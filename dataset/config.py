@@ -146,6 +146,12 @@ def load_dataset_config(name_or_path: str) -> DatasetConfig:
     return load_model(path, DatasetConfig)
 
 
+def config_of(dataset: str) -> str:
+    """The dataset config an experiment's ``dataset:`` names: ``pilot/stance`` (one configuration
+    of a dataset) -> ``pilot``."""
+    return dataset.partition("/")[0]
+
+
 def base_dataset_name(name: str) -> str:
     """``fnc1_n200`` (a slice) -> ``fnc1``."""
     stem, sep, tail = name.rpartition("_n")

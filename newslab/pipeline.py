@@ -29,7 +29,7 @@ from core.schema import load_schema
 from core.settings import Settings, get_settings
 from core.yamlio import load_model
 from dataset.build import BuiltDataset, build, dataset_path, read_meta
-from dataset.config import load_dataset_config
+from dataset.config import config_of, load_dataset_config
 from eval.evaluate import PREFIX, evaluate_run
 from eval.results import ResultRow, latest_runs, with_published
 from training.config import ExperimentConfig, load_experiment
@@ -122,7 +122,7 @@ def run(
     experiments = [load_experiment(name)[0] for name in run_config.experiments]
     # an experiment names a dataset, or one configuration of it ("pilot/events")
     dataset_configs = {
-        base: load_dataset_config(base) for base in (e.dataset.split("/")[0] for e in experiments)
+        base: load_dataset_config(base) for base in (config_of(e.dataset) for e in experiments)
     }
 
     say = err_console.print

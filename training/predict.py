@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -139,11 +139,10 @@ def predict(
     loaded: LoadedModel,
     source: Source,
     out: Path,
-    on_batch: Callable[[int, int], None] | None = None,
     workers: int = 1,
 ) -> PredictReport:
     """Predict every item of ``source`` with ``loaded`` into ``out`` (.parquet or .jsonl), on
-    ``workers`` processes. ``on_batch(articles, items)`` is told as batches are written."""
+    ``workers`` processes."""
     out = Path(out)
     writer = _Writer(out, loaded.card.multi_label)
     items = articles = 0
@@ -157,8 +156,6 @@ def predict(
                 articles += n_articles
                 if n_articles:
                     advance(n_articles)
-                    if on_batch:
-                        on_batch(articles, items)
         if not items:  # an empty table still has the columns
             writer.write(predicted(loaded, pd.DataFrame({c: [] for c in ("id", *loaded.card.inputs)})))
     except BaseException:
@@ -168,17 +165,24 @@ def predict(
     return PredictReport(out, items, articles, time.perf_counter() - started, loaded.uri, loaded.version)
 
 
+def prelabel_rows(loaded: LoadedModel, rows: list[dict], task: str) -> list[dict]:
+    """The model's prediction of each Label Studio task's data, in order, as Label Studio takes it
+    (choices, ``model_version``, ``score``): one model call per chunk of tasks."""
+    card = loaded.card
+    columns = card.inputs + [c for c in card.optional_inputs if any(c in r for r in rows)]
+    out: list[dict] = []
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        frame = pd.DataFrame({c: [str(r.get(c) or "") for r in chunk] for c in columns})
+        for row in loaded.predict(frame).to_dict("records"):
+            labels = row[LABEL] if card.multi_label else [row[LABEL]]
+            out.append(prediction(task, labels, confidence(row, card), loaded.version))
+    return out
+
+
 def prelabels(loaded: LoadedModel, tasks: list[dict], task: str) -> dict[str, dict]:
     """Task key -> the model's prediction of that task, as Label Studio pre-annotations."""
-    out: dict[str, dict] = {}
-    card = loaded.card
-    for start in range(0, len(tasks), CHUNK):
-        chunk = tasks[start : start + CHUNK]
-        frame = pd.DataFrame({c: [t.get(c, "") for t in chunk] for c in card.inputs})
-        for data, row in zip(chunk, loaded.predict(frame).to_dict("records"), strict=True):
-            labels = row[LABEL] if card.multi_label else [row[LABEL]]
-            out[task_key(data)] = prediction(task, labels, confidence(row, card), loaded.version)
-    return out
+    return {task_key(d): p for d, p in zip(tasks, prelabel_rows(loaded, tasks, task), strict=True)}
 
 
 def default_out(loaded: LoadedModel, settings: Settings) -> Path:

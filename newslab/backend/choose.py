@@ -14,6 +14,7 @@ from core import tracking
 from core.errors import NewslabError
 from core.schema import Schema, load_schema
 from core.settings import Settings, get_settings
+from dataset.config import config_of
 from eval.evaluate import CHAMPION, registered_name
 from training.config import experiment_path, load_experiment
 from training.loading import LoadedModel, check_serves, load
@@ -35,11 +36,6 @@ class Choice:
 def champion_uri(task: str, dataset: str) -> str:
     """``models:/newslab-<task>-<dataset>@champion``."""
     return f"models:/{registered_name(task, dataset)}@{CHAMPION}"
-
-
-def dataset_config_name(dataset: str) -> str:
-    """The dataset config of an experiment's ``dataset:`` (``pilot/stance`` -> ``pilot``)."""
-    return dataset.split("/", 1)[0]
 
 
 def annotated_task(schema: Schema, task: str) -> None:
@@ -74,7 +70,7 @@ def choose(
         if task and task != config.task:
             raise NewslabError(f"experiment {config.name} trains {config.task!r}, not {task!r}.")
         task = config.task
-        dataset = dataset_config_name(config.dataset)
+        dataset = config_of(config.dataset)
         path = str(experiment_path(experiment).resolve())
     if task:
         annotated_task(schema, task)

@@ -16,16 +16,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
-import pandas as pd
-
-from annotation.prelabel import prediction
 from core.errors import NewslabError
 from core.redact import redact
 from core.schema import Schema
 from newslab.backend import status as records
 from newslab.backend.retrain import LabelStudioAccess, RetrainRequest, RetrainResult
-from newslab_model.contract import LABEL, confidence
 from training.loading import LoadedModel, check_serves, load
+from training.predict import prelabel_rows
 
 log = logging.getLogger("newslab.backend")
 
@@ -147,12 +144,7 @@ class NewslabMLModel:
                 )
         if not rows:
             return []
-        columns = card.inputs + [c for c in card.optional_inputs if any(c in r for r in rows)]
-        frame = pd.DataFrame({c: [str(r.get(c) or "") for r in rows] for c in columns})
-        out = []
-        for row in loaded.predict(frame).to_dict("records"):
-            labels = row[LABEL] if card.multi_label else [row[LABEL]]
-            out.append(prediction(self.task, labels, confidence(row, card), loaded.version))
+        out = prelabel_rows(loaded, rows, self.task)
         self.predicted += len(out)
         return out
 

@@ -127,8 +127,8 @@ def retrain(request: RetrainRequest, settings: Settings | None = None) -> Retrai
     settings = settings or get_settings()
     schema = load_schema(settings.schema_path)
     from dataset.build import build
+    from dataset.config import config_of
     from eval.evaluate import evaluate_run, registered_name
-    from newslab.backend.choose import dataset_config_name
     from training.config import load_experiment
     from training.runner import primary_metric
     from training.train import selection_metric, train
@@ -137,7 +137,7 @@ def retrain(request: RetrainRequest, settings: Settings | None = None) -> Retrai
     if config.task != request.task:
         raise NewslabError(f"experiment {config.name} trains {config.task!r}, not {request.task!r}.")
     counts, shas = _pull(request, schema, settings)
-    built = build(dataset_config_name(config.dataset), schema=schema, settings=settings)
+    built = build(config_of(config.dataset), schema=schema, settings=settings)
     result = train(request.experiment, settings=settings, schema=schema)
 
     from mlflow import MlflowClient

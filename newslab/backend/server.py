@@ -62,6 +62,11 @@ def create_app(model: NewslabMLModel) -> Flask:
     def _refused(exc: NewslabError):  # type: ignore[no-untyped-def]
         return jsonify({"error": redact(exc.message), "hint": redact(exc.hint or "")}), 400
 
+    @app.errorhandler(AlreadyTraining)
+    def _busy(exc: AlreadyTraining):  # type: ignore[no-untyped-def]
+        busy = {"status": "already training", "error": exc.message, "result": model.status().training}
+        return jsonify(busy)  # 200: Label Studio shows it, it is no failure
+
     @app.errorhandler(Exception)
     def _bug(exc: Exception):  # type: ignore[no-untyped-def]
         from werkzeug.exceptions import HTTPException
@@ -104,12 +109,7 @@ def create_app(model: NewslabMLModel) -> Flask:
     def webhook():  # type: ignore[no-untyped-def]
         data = _body()
         event = str(data.pop("action", "") or "")
-        try:
-            result = model.fit(event, data)
-        except AlreadyTraining as exc:
-            return jsonify(
-                {"status": "already training", "error": exc.message, "result": model.status().training}
-            )
+        result = model.fit(event, data)
         started = result.get("status") == "training started"
         return jsonify({"status": "ok", "result": result}), 201 if started else 200
 
@@ -121,12 +121,7 @@ def create_app(model: NewslabMLModel) -> Flask:
             "id": int(project) if project.isdigit() else None,
             "label_config": data.get("label_config"),
         }
-        try:
-            result = model.fit(START_TRAINING, {"project": payload})
-        except AlreadyTraining as exc:
-            return jsonify(
-                {"status": "already training", "error": exc.message, "result": model.status().training}
-            )
+        result = model.fit(START_TRAINING, {"project": payload})
         return jsonify({"status": "ok", "result": result}), 201
 
     @app.get("/metrics")
