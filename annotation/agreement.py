@@ -19,13 +19,17 @@ Figures, each with a percentile bootstrap interval over units:
 - percent agreement: the share of annotator pairs on a unit that chose exactly
   the same labels, averaged over units with two or more annotators;
 - per annotator: mean kappa with the others and percent agreement with the others.
+
+``annotator_quality`` adds CROWDLAB's quality of each annotator (``annotation.crowdlab``: their
+labels weighed against the others' and a text model's), without an interval: it is not
+bootstrapped (each resample would refit the model).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -60,7 +64,7 @@ class Reliability:
 class AgreementRow:
     scope: str  #: overall, label, pair or annotator
     name: str  #: the label, pair (a | b) or annotator; "all" for overall figures
-    metric: str  #: alpha_nominal, alpha_masi, alpha_binary, kappa, percent
+    metric: str  #: alpha_nominal, alpha_masi, alpha_binary, kappa, percent, crowdlab quality
     value: float
     low: float
     high: float
@@ -310,6 +314,33 @@ def agreement(
         add("annotator", rel.annotators[a], "kappa", mean_kappa, mine)
         add("annotator", rel.annotators[a], "percent", lambda c, a=a: percent_agreement(rel, c, a), mine)
     return report
+
+
+def annotator_quality(
+    frame: pd.DataFrame,
+    schema: Schema,
+    task_name: str,
+    texts: Mapping[str, str],
+    accepted_predictions: AcceptedPredictions = "keep",
+    seed: int = 0,
+) -> list[AgreementRow]:
+    """CROWDLAB's quality of each annotator (scope ``annotator``, metric ``crowdlab quality``;
+    ``n_units``: the units they labelled; no interval), best first. ``texts``: unit or article id
+    -> the article's text. No rows where CROWDLAB has nothing to weigh (fewer than two annotators,
+    or none sharing a unit)."""
+    from annotation.crowdlab import applies, from_annotations
+
+    task = schema.task(task_name)
+    rows = submitted(frame, exclude_accepted=accepted_predictions != "keep")
+    if not len(rows) or not applies(rows):
+        return []
+    result = from_annotations(rows, task.codes, task.multi_label, texts, task_name, seed)
+    return [
+        AgreementRow("annotator", str(name), "crowdlab quality", float(q), math.nan, math.nan, int(n))
+        for name, q, n in zip(
+            result.annotators.index, result.annotators["quality"], result.annotators["items"], strict=True
+        )
+    ]
 
 
 def heatmap(report: AgreementReport, path: Path) -> Path:

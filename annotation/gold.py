@@ -1,4 +1,4 @@
-"""Gold labels from several annotations: majority vote, Dawid-Skene, or an adjudicator's decision.
+"""Gold labels from several annotations: majority vote, Dawid-Skene, CROWDLAB, or an adjudicator's decision.
 
 The method is chosen in the dataset config (``gold:``). ``ground_truth`` takes
 an adjudicator's labels where there are any (an annotation marked as ground
@@ -9,6 +9,10 @@ and its agreement: the mean MASI similarity of the annotations to the gold
 label set (for a single-label task, the share of annotators who chose the gold
 label). Items under ``review_below`` can be sent back to Label Studio.
 
+``crowdlab`` (``annotation.crowdlab``) weighs each annotator against the others and against a
+cheap text model fitted here on the articles' texts (so ``gold_labels`` needs ``texts``); it also
+scores every annotator (``GoldResult.annotators``).
+
 Annotations that accepted a model's pre-annotation unchanged (``origin: accepted``) count
 like any other unless ``accepted_predictions`` says otherwise: they may echo the model rather
 than the annotator's own reading, and a model's systematic error would become gold.
@@ -16,6 +20,7 @@ than the annotator's own reading, and a model's systematic error would become go
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,15 +30,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from annotation.agreement import AcceptedPredictions, accepted, masi_distance, submitted, unit_key
 from annotation.projects import REVIEW
 from core.errors import NewslabError
-from core.schema import Schema
+from core.schema import Schema, Task
 
 
 class GoldConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    method: Literal["majority", "dawid_skene", "ground_truth"] = "ground_truth"
+    method: Literal["majority", "dawid_skene", "crowdlab", "ground_truth"] = "ground_truth"
     #: for ``ground_truth``: how items without an adjudication get their labels
-    fallback: Literal["majority", "dawid_skene"] = "majority"
+    fallback: Literal["majority", "dawid_skene", "crowdlab"] = "majority"
     #: items with fewer annotators are left out of the dataset
     min_annotators: int = Field(1, ge=1)
     #: items whose agreement is below this go to the review queue
@@ -52,13 +57,24 @@ class GoldConfig(BaseModel):
 
     @model_validator(mode="after")
     def _weights_need_majority(self) -> GoldConfig:
-        method = self.fallback if self.method == "ground_truth" else self.method
+        method = self.aggregation
         if self.accepted_predictions == "weight" and method != "majority":
+            name = {"dawid_skene": "Dawid-Skene", "crowdlab": "CROWDLAB"}[method]
             raise ValueError(
                 "accepted_predictions: weight needs majority vote (method or fallback majority); "
-                "Dawid-Skene takes no per-annotation weights: use exclude or keep"
+                f"{name} takes no per-annotation weights: use exclude or keep"
             )
         return self
+
+    @property
+    def aggregation(self) -> str:
+        """How items without an adjudication (or a primary annotator's labels) get theirs."""
+        return self.fallback if self.method == "ground_truth" else self.method
+
+    @property
+    def needs_texts(self) -> bool:
+        """CROWDLAB fits a text model: ``gold_labels`` needs the articles' texts."""
+        return self.aggregation == "crowdlab"
 
 
 @dataclass(frozen=True)
@@ -69,7 +85,7 @@ class GoldItem:
     labels: tuple[str, ...]
     n_annotators: int
     agreement: float  #: 1.0 when all annotators gave the gold labels
-    method: str  #: majority, dawid_skene, primary or adjudicated
+    method: str  #: majority, dawid_skene, crowdlab, primary or adjudicated
     votes: tuple[tuple[str, tuple[str, ...]], ...]  #: (annotator, labels) of every annotation
 
 
@@ -78,6 +94,8 @@ class GoldResult:
     items: list[GoldItem]
     dropped: list[str]  #: units with fewer than min_annotators annotators
     review: list[GoldItem]  #: items under the review threshold (not adjudicated)
+    #: with CROWDLAB: per annotator (index) quality, agreement_with_consensus, worst_class, items
+    annotators: pd.DataFrame | None = None
 
 
 def adjudications(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
@@ -114,6 +132,22 @@ def _aggregate(
     data["label"] = [labels[0] for labels in rows["labels"]]
     model = MajorityVote() if method == "majority" else DawidSkene(n_iter=iterations)
     return {unit: (label,) for unit, label in model.fit_predict(data).items()}
+
+
+def _crowdlab(
+    rows: pd.DataFrame, task: Task, task_name: str, texts: Mapping[str, str] | None
+) -> tuple[dict[str, tuple], pd.DataFrame]:
+    """CROWDLAB's consensus per unit and its per-annotator quality table."""
+    from annotation.crowdlab import from_annotations
+
+    if not task.multi_label:
+        _aggregate(rows, "majority", False, 1, None)  # an annotation without exactly one label is an error
+    result = from_annotations(
+        rows, task.codes, task.multi_label, texts, f"{task_name} (gold.method crowdlab)"
+    )
+    consensus = result.items["consensus_label"]
+    out = {u: tuple(sorted(c)) if task.multi_label else (c,) for u, c in consensus.items()}
+    return out, result.annotators
 
 
 def _weighted_majority(rows: pd.DataFrame, weights: list[float], multi_label: bool) -> dict[str, tuple]:
@@ -158,22 +192,33 @@ def _counted(
     return rows, rows, None
 
 
-def gold_labels(frame: pd.DataFrame, schema: Schema, task_name: str, config: GoldConfig) -> GoldResult:
-    """One gold item per annotated unit, with its number of annotators and its agreement."""
+def gold_labels(
+    frame: pd.DataFrame,
+    schema: Schema,
+    task_name: str,
+    config: GoldConfig,
+    texts: Mapping[str, str] | None = None,
+) -> GoldResult:
+    """One gold item per annotated unit, with its number of annotators and its agreement.
+
+    ``texts`` (unit or article id -> the article's text) is what CROWDLAB's model reads; only
+    ``crowdlab`` needs it."""
     task = schema.task(task_name)
     every, rows, weights = _counted(frame, config)
     adjudicated = adjudications(frame) if config.method == "ground_truth" else {}
-    method = config.fallback if config.method == "ground_truth" else config.method
+    method = config.aggregation
     if len(rows) == 0 and not adjudicated:
         but = " but ones that accepted a prediction unchanged (gold.accepted_predictions: exclude)"
         raise NewslabError(
             f"{task_name}: no submitted annotations{but if len(every) else ''} to take gold labels from."
         )
-    aggregated = (
-        _aggregate(rows, method, task.multi_label, config.dawid_skene_iterations, weights)
-        if len(rows)
-        else {}
-    )
+    annotators = None
+    if method == "crowdlab" and len(rows):
+        aggregated, annotators = _crowdlab(rows, task, task_name, texts)
+    elif len(rows):
+        aggregated = _aggregate(rows, method, task.multi_label, config.dawid_skene_iterations, weights)
+    else:
+        aggregated = {}
     codes = set(task.codes)
     items: list[GoldItem] = []
     dropped: list[str] = []
@@ -230,4 +275,4 @@ def gold_labels(frame: pd.DataFrame, schema: Schema, task_name: str, config: Gol
         for item in items
         if item.method != "adjudicated" and item.n_annotators >= 2 and item.agreement < config.review_below
     ]
-    return GoldResult(items, dropped, review)
+    return GoldResult(items, dropped, review, annotators)

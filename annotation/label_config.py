@@ -12,7 +12,16 @@ from core.errors import NewslabError
 from core.schema import Schema
 
 
-def label_config(schema: Schema, task_name: str, instructions: str | None = None) -> str:
+#: task data fields of a review task, shown read-only beside the empty form
+REVIEW_FIELDS = ("votes", "suggestion", "agreement", "reason")
+
+
+def label_config(
+    schema: Schema, task_name: str, instructions: str | None = None, review: bool = False
+) -> str:
+    """The task's labeling config; ``review``: the adjudicator's, which shows every annotator's
+    labels and the model's suggestion as text beside an empty form (nothing pre-ticked: submitting
+    unchanged cannot make one annotator's answer gold)."""
     task = schema.task(task_name)
     if not task.annotate:
         raise NewslabError(
@@ -26,6 +35,13 @@ def label_config(schema: Schema, task_name: str, instructions: str | None = None
         ET.SubElement(view, "Header", value="Target: $target", size="4")
     ET.SubElement(view, "Header", value="$title", size="3")
     ET.SubElement(view, "Text", name="text", value="$text", granularity="word")
+    if review:
+        ET.SubElement(view, "Header", value="Why this is here: $reason (agreement $agreement)", size="5")
+        ET.SubElement(view, "Header", value="Annotators' labels", size="6")
+        ET.SubElement(view, "Text", name="votes", value="$votes")
+        ET.SubElement(view, "Header", value="Model's suggestion", size="6")
+        ET.SubElement(view, "Text", name="suggestion", value="$suggestion")
+        ET.SubElement(view, "Header", value="Your decision (nothing is pre-ticked)", size="5")
     ET.SubElement(view, "Header", value=task.description.strip(), size="6")
     choices = ET.SubElement(
         view,

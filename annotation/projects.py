@@ -154,8 +154,9 @@ def _ensure(
 def review_project(
     conn: Connection, schema: Schema, task: str, settings: Settings | None = None
 ) -> ProjectRef:
-    """The task's review project (created when missing), with the task's labeling config."""
-    config = label_config(schema, task, instructions=None)
+    """The task's review project (created when missing, its layout updated), with the adjudicator's
+    labeling config."""
+    config = label_config(schema, task, instructions=None, review=True)
     validate_config(conn, config, f"schema task {task!r}")
     guide = instructions(schema, task)
     return _ensure(conn, task, title_of(task, REVIEW, settings), config, REVIEW, guide).project

@@ -29,6 +29,8 @@ PREDICTIONS = "predictions/test.parquet"
 
 #: tags the main job sets on a run once it is trained and evaluated: the key of what went into it
 #: (config, dataset, schema, code), by which a later `newslab run` finds it and skips the training
+#: what a run is (a training run has none): cv, learning_curve, report, al_round, ...
+KIND_TAG = "newslab.kind"
 RUN_KEY_TAG = "newslab.run_key"
 CODE_VERSION_TAG = "newslab.code_version"
 #: the process that owns a run, and when ``reap`` marked it FAILED because that process had died

@@ -4,7 +4,8 @@ Each schema task of the dataset config (``configs: {events: event_type, stance:
 stance}``) is read from the pulled annotations table, turned into gold labels
 (``annotation.gold``), and joined with its articles in the corpus store (text,
 language, source, licence and attribution, published date, near-duplicate
-cluster, which becomes the leakage group of the split).
+cluster, which becomes the leakage group of the split). With ``gold: {method: crowdlab}`` the
+articles are read first: CROWDLAB's model is fitted on their texts.
 """
 
 from __future__ import annotations
@@ -115,6 +116,27 @@ def items_from_gold(
     return out
 
 
+def _gold(
+    frame: pd.DataFrame, schema: Schema, task: str, config: GoldConfig, store: Store
+) -> tuple[GoldResult, dict[str, dict], dict[str, str]]:
+    """The gold labels and the articles (and clusters) of the gold items. CROWDLAB's model reads the
+    texts, so its articles are fetched first, every annotated one: an article not in the store reads
+    as an empty text here and is named (or left out as unavailable) like for any other method."""
+    if not config.needs_texts:
+        gold = gold_labels(frame, schema, task, config)
+        return gold, *corpus_articles(store, (g.article_id for g in gold.items))
+    every = {str(a) for a in frame["article_id"]}
+    articles, clusters = corpus_articles(store, every)
+    texts = {a: (articles.get(a) or {}).get("text") or "" for a in every}
+    gold = gold_labels(frame, schema, task, config, texts)
+    kept = {g.article_id for g in gold.items}
+    return (
+        gold,
+        {a: row for a, row in articles.items() if a in kept},
+        {a: c for a, c in clusters.items() if a in kept},
+    )
+
+
 def annotated_parts(
     configs: Mapping[str, str],
     gold_config: GoldConfig,
@@ -148,8 +170,7 @@ def annotated_parts(
         frame = read_annotations(annotations_dir / f"{task}.parquet", schema, task)
         if assets and ensure_articles(store, frame["article_id"], assets, settings):
             store = Store(store.root)  # the ingest wrote a new manifest
-        gold = gold_labels(frame, schema, task, gold_config)
-        articles, clusters = corpus_articles(store, (g.article_id for g in gold.items))
+        gold, articles, clusters = _gold(frame, schema, task, gold_config, store)
         absent = sorted({g.article_id for g in gold.items if g.article_id not in articles}) if lacking else []
         if absent and len(absent) == len({g.article_id for g in gold.items}):
             raise Unavailable(

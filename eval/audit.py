@@ -7,7 +7,8 @@ of an item never vouches for it). cleanlab ranks the label issues from them
 (``cleanlab.filter.find_label_issues``, its multi-label variant for event types): confident
 learning flags items whose given label the out-of-fold model finds less likely than the class
 thresholds it learnt allow. CROWDLAB (``cleanlab.multiannotator``) weighs each annotator's
-labels against the others' and the model's for items with several annotators.
+labels against the others' and the model's for items with several annotators
+(``annotation.crowdlab``, re-exported here).
 
 Plain functions over arrays and tables: Label Studio (pulling the votes, pushing the flagged
 items to the review project) is the caller's business.
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from annotation.crowdlab import Crowdlab as Crowdlab  # re-exported: the audit reports it
+from annotation.crowdlab import crowdlab as crowdlab
 from core.errors import NewslabError
 from core.progress import step
 from training import folds
@@ -173,62 +176,3 @@ def precision_recall_at(ranking: np.ndarray, truth: Sequence[int], k: int) -> tu
     """Precision and recall of the first ``k`` of ``ranking`` at finding the rows ``truth``."""
     found = len(set(ranking[:k].tolist()) & set(truth))
     return found / max(min(k, len(ranking)), 1), found / max(len(truth), 1)
-
-
-@dataclass(frozen=True)
-class Crowdlab:
-    """CROWDLAB's consensus of several annotators and the model."""
-
-    #: per item (index: item id): consensus_label (code), consensus_quality, annotator_agreement,
-    #: num_annotations; lowest consensus quality first
-    items: pd.DataFrame
-    #: per annotator (index): quality, agreement_with_consensus, worst_class (code), items; best first
-    annotators: pd.DataFrame
-
-
-def crowdlab(votes: pd.DataFrame, items: Sequence[str], proba: np.ndarray, codes: Sequence[str]) -> Crowdlab:
-    """CROWDLAB on ``votes`` (one row per annotation: ``item``, ``annotator``, ``label`` code) of a
-    single-label task, with the model's (out-of-fold) ``proba`` for ``items`` (rows x ``codes``).
-
-    Items without a vote are left out; an item with one vote still gets a consensus (the model's
-    weight decides how far it is trusted), annotators are scored on the items others labelled too.
-    """
-    from cleanlab.multiannotator import get_label_quality_multiannotator
-
-    codes = list(codes)
-    missing = {"item", "annotator", "label"} - set(votes.columns)
-    if missing:
-        raise NewslabError(f"crowdlab: the votes lack column(s) {', '.join(sorted(missing))}.")
-    unknown = sorted(set(votes["label"]) - set(codes))
-    if unknown:
-        raise NewslabError(
-            f"crowdlab: unknown label(s) {', '.join(map(str, unknown))}; known: {', '.join(codes)}."
-        )
-    position = {item: i for i, item in enumerate(items)}
-    voted = [i for i in dict.fromkeys(votes["item"]) if i in position]
-    if not voted:
-        raise NewslabError("crowdlab: no vote is on an item the probabilities are given for.")
-    if votes.duplicated(["item", "annotator"]).any():
-        raise NewslabError("crowdlab: an annotator has two labels for one item; keep their latest.")
-    table = (
-        votes.assign(code=votes["label"].map(codes.index).astype(float))
-        .pivot(index="item", columns="annotator", values="code")
-        .reindex(voted)
-    )
-    if table.shape[1] < 2:
-        raise NewslabError("crowdlab: the votes come from one annotator; CROWDLAB weighs several.")
-    pred = np.asarray(proba, dtype=float)[[position[i] for i in voted]]
-    pred = np.clip(pred, 1e-6, None)
-    pred = pred / pred.sum(axis=1, keepdims=True)
-    result = get_label_quality_multiannotator(table, pred, verbose=False)
-    quality = result["label_quality"].set_index(table.index)
-    quality["consensus_label"] = [codes[int(c)] for c in quality["consensus_label"]]
-    quality = quality.rename(columns={"consensus_quality_score": "consensus_quality"})
-    annotators = result["annotator_stats"].rename(
-        columns={"annotator_quality": "quality", "num_examples_labeled": "items"}
-    )
-    annotators["worst_class"] = [codes[int(c)] for c in annotators["worst_class"]]
-    return Crowdlab(
-        quality.sort_values("consensus_quality", kind="stable"),
-        annotators.sort_values("quality", ascending=False, kind="stable"),
-    )

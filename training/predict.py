@@ -165,18 +165,27 @@ def predict(
     return PredictReport(out, items, articles, time.perf_counter() - started, loaded.uri, loaded.version)
 
 
+def task_inputs(loaded: LoadedModel, rows: list[dict]) -> pd.DataFrame:
+    """The model's input columns from Label Studio task data (``text``, ``target``, ...)."""
+    card = loaded.card
+    columns = card.inputs + [c for c in card.optional_inputs if any(c in r for r in rows)]
+    return pd.DataFrame({c: [str(r.get(c) or "") for r in rows] for c in columns})
+
+
+def as_prelabel(row: dict, loaded: LoadedModel, task: str) -> dict:
+    """One row of the model's output as a Label Studio pre-annotation (choices, version, score)."""
+    card = loaded.card
+    labels = row[LABEL] if card.multi_label else [row[LABEL]]
+    return prediction(task, labels, confidence(row, card), loaded.version)
+
+
 def prelabel_rows(loaded: LoadedModel, rows: list[dict], task: str) -> list[dict]:
     """The model's prediction of each Label Studio task's data, in order, as Label Studio takes it
     (choices, ``model_version``, ``score``): one model call per chunk of tasks."""
-    card = loaded.card
-    columns = card.inputs + [c for c in card.optional_inputs if any(c in r for r in rows)]
     out: list[dict] = []
     for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        frame = pd.DataFrame({c: [str(r.get(c) or "") for r in chunk] for c in columns})
-        for row in loaded.predict(frame).to_dict("records"):
-            labels = row[LABEL] if card.multi_label else [row[LABEL]]
-            out.append(prediction(task, labels, confidence(row, card), loaded.version))
+        frame = task_inputs(loaded, rows[start : start + CHUNK])
+        out.extend(as_prelabel(row, loaded, task) for row in loaded.predict(frame).to_dict("records"))
     return out
 
 

@@ -243,6 +243,129 @@ def _serving_model(model: str, schema, task: str):  # type: ignore[no-untyped-de
     return loaded
 
 
+@app.command("next")
+def next_cmd(
+    task: str = typer.Argument(..., help="The schema task to choose items for, e.g. stance or event_type."),
+    batch: int = typer.Option(20, "--batch", "-n", min=1, help="How many items to push."),
+    strategy: str = typer.Option(
+        "least_confidence",
+        help="Query strategy: random, least_confidence, entropy, breaking_ties (single-label); "
+        "label_uncertainty, label_cardinality (multi-label).",
+    ),
+    model: str = typer.Option(
+        None, help="The model that scores the pool (default: the champion of TASK on --dataset)."
+    ),
+    dataset: str = typer.Option("newslab", help="Whose champion scores the pool when --model is not given."),
+    seed: int = typer.Option(0, help="Seed of the random strategy, tie-breaking and clustering."),
+    diversity: bool = typer.Option(
+        True, "--diversity/--no-diversity", help="Spread the batch over clusters of the candidates' TF-IDF."
+    ),
+) -> None:
+    """Push the BATCH unlabelled items most worth labelling, with the model's pre-annotations, to
+    every project of TASK; log the round in MLflow and say whether the model is still changing."""
+    from newslab.active.next import next_round
+
+    def pushed(project, report) -> None:  # type: ignore[no-untyped-def]
+        console.print(
+            f"{project.title}: added {report.added:,}, already there {report.existing:,}", markup=False
+        )
+
+    settings = get_settings()
+    report = next_round(
+        task,
+        batch,
+        strategy,
+        model,
+        dataset=dataset,
+        seed=seed,
+        diversity=diversity,
+        settings=settings,
+        on_push=pushed,
+    )
+    pool = report.pool
+    console.print(
+        f"round {report.round} of {task}: {len(report.chosen)} of {len(pool.tasks):,} unlabelled items by "
+        f"{strategy} with {report.model_version} ({pool.queued:,} already queued, "
+        f"{pool.labelled:,} labelled, {pool.near_duplicates:,} near-duplicates of labelled items left "
+        f"out); MLflow run {report.run_id}",
+        markup=False,
+    )
+    table = Table("rank", "item", "score", "model says", title="chosen (Data Manager: sort by al_score)")
+    for rank, c in enumerate(report.chosen[:15], start=1):
+        table.add_row(str(rank), c.key, f"{c.score:.3f}", ", ".join(c.predicted) or "-")
+    if len(report.chosen) > 15:
+        table.add_row("...", f"{len(report.chosen) - 15} more", "", "")
+    console.print(table)
+    curve = Table(
+        "round",
+        "labelled",
+        "model",
+        "trained on",
+        "validation",
+        "kappa vs previous",
+        title="learning curve so far",
+    )
+    for p in report.curve:
+        value = f"{p.validation:.3f} {p.metric}" if p.validation is not None else "-"
+        kappa = f"{p.kappa:.3f}" if p.kappa is not None else "-"
+        curve.add_row(
+            str(p.round), f"{p.labelled:,}", p.model_version, str(p.trained_on or "-"), value, kappa
+        )
+    console.print(curve)
+    if report.signal is not None:
+        console.print(report.signal.message, markup=False)
+
+
+@app.command("audit")
+def audit_cmd(
+    task: str = typer.Argument(..., help="The schema task whose gold labels are audited, e.g. stance."),
+    experiment: str = typer.Option(
+        None,
+        help="The experiment whose model and dataset the audit uses (default: the one of TASK on --dataset).",
+    ),
+    dataset: str = typer.Option(
+        "newslab", help="With no --experiment: the dataset whose experiment is used."
+    ),
+    split: str = typer.Option("train", help="The split audited, or `all`."),
+    top: int = typer.Option(50, min=1, help="At most this many flagged items go to the review project."),
+    folds: int = typer.Option(5, min=2, help="Folds of the out-of-fold probabilities."),
+    send: bool = typer.Option(True, "--send/--no-send", help="Send the flagged items to the review project."),
+) -> None:
+    """Find gold labels a model trained without them doubts (cleanlab; CROWDLAB where items have several
+    annotators) and send them to the review project with every annotator's labels and the model's view."""
+    from newslab.active.audit import audit_task
+
+    report = audit_task(task, experiment, dataset, split, top, folds, send)
+    flagged = int(report.table["flagged"].sum())
+    console.print(
+        f"{task}: {flagged} of {report.items:,} gold labels flagged ({', '.join(report.splits)} of "
+        f"{report.experiment}'s dataset); ranking in {report.out}",
+        markup=False,
+    )
+    table = Table("item", "gold", "model suggests", "quality", "why", title=f"most suspicious (top {top})")
+    for f in report.flagged[:20]:
+        table.add_row(f.id, ", ".join(f.gold), ", ".join(f.suggested), f"{f.quality:.2f}", f.reason)
+    console.print(table)
+    if report.crowdlab is not None:
+        who = Table("annotator", "CROWDLAB quality", "agreement with consensus", "items", title="annotators")
+        for name, row in report.crowdlab.annotators.iterrows():
+            who.add_row(
+                str(name),
+                f"{row['quality']:.3f}",
+                f"{row['agreement_with_consensus']:.3f}",
+                str(row["items"]),
+            )
+        console.print(who)
+    if report.pushed is not None:
+        console.print(
+            f"{report.pushed.project}: added {report.pushed.added}, "
+            f"already in the queue {report.pushed.existing}",
+            markup=False,
+        )
+    elif report.not_sent:
+        err_console.print(f"[yellow]not sent:[/] {report.not_sent}")
+
+
 @app.command("submit")
 def submit_cmd(
     task: str = typer.Argument(..., help="A task of the schema, e.g. stance or event_type."),
@@ -322,7 +445,7 @@ def agreement_cmd(
     ),
 ) -> None:
     """Inter-annotator agreement (Krippendorff's alpha, Cohen's kappa, percent) with bootstrap intervals."""
-    from annotation.agreement import agreement, heatmap
+    from annotation.agreement import agreement, annotator_quality, heatmap
     from annotation.tables import read_annotations
 
     if accepted_predictions not in ("keep", "exclude", "weight"):
@@ -340,6 +463,17 @@ def agreement_cmd(
             report = agreement(
                 frame, schema, task, n_boot=bootstrap, seed=seed, accepted_predictions=accepted_predictions
             )
+        if report.n_annotators >= 2:
+            with err_console.status(f"{task}: CROWDLAB's annotator quality"):
+                report.rows.extend(
+                    annotator_quality(
+                        frame,
+                        schema,
+                        task,
+                        _texts(frame, settings),
+                        accepted_predictions=accepted_predictions,
+                    )
+                )
         table = Table(
             "scope",
             "name",
@@ -351,13 +485,27 @@ def agreement_cmd(
         )
         for r in report.rows:
             table.add_row(
-                r.scope, r.name, r.metric, f"{r.value:.3f}", f"[{r.low:.3f}, {r.high:.3f}]", str(r.n_units)
+                r.scope,
+                r.name,
+                r.metric,
+                f"{r.value:.3f}",
+                f"[{r.low:.3f}, {r.high:.3f}]" if r.low == r.low else "-",
+                str(r.n_units),
             )
         console.print(table)
         out.mkdir(parents=True, exist_ok=True)
         report.frame().to_csv(out / f"{task}.csv", index=False)
         png = heatmap(report, out / f"{task}_kappa.png")
         console.print(f"wrote {out / f'{task}.csv'} and {png}")
+
+
+def _texts(frame, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """article id -> text of the annotated articles, from the corpus store (CROWDLAB's model reads them)."""
+    from corpus.store import Store
+
+    store = Store(settings.corpus_dir)
+    ids = sorted(set(frame["article_id"].astype(str)))
+    return {r["id"]: r["text"] for r in store.table(["id", "text"], ids=ids).to_pylist()}
 
 
 @app.command("review")
@@ -380,7 +528,8 @@ def review_cmd(
     if below is not None:
         gold_config = gold_config.model_copy(update={"review_below": below})
     frame = read_annotations(settings.annotations_dir / f"{task}.parquet", schema, task)
-    gold = gold_labels(frame, schema, task, gold_config)
+    texts = _texts(frame, settings) if gold_config.needs_texts else None
+    gold = gold_labels(frame, schema, task, gold_config, texts)
     if not gold.review:
         console.print(f"{task}: no item under agreement {gold_config.review_below}; nothing to review.")
         return

@@ -323,10 +323,14 @@ def test_review_queue_and_adjudication_reach_the_dataset(ls, tmp_path) -> None: 
 
     stance_projects = [p for p in find_projects(conn, SCHEMA, settings) if p.task == "stance"]
     frame, _ = pull(conn, SCHEMA, stance_projects, local)["stance"]
-    shown = frame[(frame["kind"] == "prediction") & frame["project"].str.endswith("/review")]
-    assert sorted(shown["annotator"]) == sorted(
-        [ann.email, bob.email] * 2
-    )  # each vote shown to the adjudicator
+    # every vote is shown to the adjudicator as text beside an empty form: nothing pre-ticked
+    assert not len(frame[(frame["kind"] == "prediction") & frame["project"].str.endswith("/review")])
+    shown = [t.data for t in client.tasks.list(project=review.id, fields="all")]
+    assert len(shown) == 2
+    for data in shown:
+        assert f"{ann.email}: Favor" in data["votes"] and f"{bob.email}: Against" in data["votes"]
+        assert data["reason"] == "the annotators disagree" and data["agreement"] == 0.5
+    assert "$votes" in client.projects.get(id=review.id).label_config
     gold = gold_labels(frame, SCHEMA, "stance", GoldConfig())
     adjudicated = [g for g in gold.items if g.method == "adjudicated"]
     assert [(g.article_id, g.labels) for g in adjudicated] == [(decided.article_id, ("against",))]
