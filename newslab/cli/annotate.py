@@ -464,16 +464,21 @@ def agreement_cmd(
                 frame, schema, task, n_boot=bootstrap, seed=seed, accepted_predictions=accepted_predictions
             )
         if report.n_annotators >= 2:
-            with err_console.status(f"{task}: CROWDLAB's annotator quality"):
-                report.rows.extend(
-                    annotator_quality(
-                        frame,
-                        schema,
-                        task,
-                        _texts(frame, settings),
-                        accepted_predictions=accepted_predictions,
-                    )
+            texts = _texts(frame, settings)
+            lacking = set(frame["article_id"].astype(str)) - set(texts)
+            if lacking:
+                err_console.print(
+                    f"[yellow]![/] {task}: no CROWDLAB annotator quality: {len(lacking)} annotated "
+                    f"article(s) are not in the corpus store (its text model reads them), "
+                    f"e.g. {sorted(lacking)[0]}."
                 )
+            else:
+                with err_console.status(f"{task}: CROWDLAB's annotator quality"):
+                    report.rows.extend(
+                        annotator_quality(
+                            frame, schema, task, texts, accepted_predictions=accepted_predictions
+                        )
+                    )
         table = Table(
             "scope",
             "name",

@@ -263,3 +263,36 @@ def test_accepted_predictions_are_left_out_of_agreement_when_asked() -> None:
         NewslabError, match="once annotations that accepted a prediction unchanged are left out"
     ):
         agreement(only, SCHEMA, "stance", n_boot=0, accepted_predictions="exclude")
+
+
+def test_cli_adds_crowdlab_quality_per_annotator_when_the_articles_are_in_the_store(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from corpus.ingest import ingest
+    from corpus.store import Store
+    from tests.conftest import run_cli
+
+    data = tmp_path / "data"
+    words = ["army", "talks", "border", "treaty", "summit", "missile", "court", "vote", "trade", "oil"]
+    source = tmp_path / "a.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"title": f"t{i}", "text": " ".join(words[(i + k) % 10] + str(k) for k in range(40))})
+            + "\n"
+            for i in range(30)
+        )
+    )
+    ingest([source], root=data / "corpus")
+    ids = sorted(Store(data / "corpus").table(["id"]).column("id").to_pylist())
+    truth = [("favor", "against")[i % 2] for i in range(30)]
+    # a and b label every article as the truth has it; c answers the opposite on every third
+    rows = [(unit, who, [truth[i]]) for i, unit in enumerate(ids) for who in "ab"]
+    rows += [(unit, "c", [truth[i] if i % 3 else ("against", "favor")[i % 2]]) for i, unit in enumerate(ids)]
+    (data / "annotations").mkdir(parents=True)
+    frame(rows, "iran").to_parquet(data / "annotations" / "stance.parquet")
+    done = run_cli("annotate", "agreement", "--bootstrap", "20", env={"NEWSLAB_DATA_DIR": str(data)})
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(data / "annotations" / "agreement" / "stance.csv")
+    quality = table[table.metric == "crowdlab quality"].set_index("name")["value"]
+    assert set(quality.index) == {"a", "b", "c"}
+    assert quality["c"] < min(quality["a"], quality["b"])
