@@ -2,13 +2,13 @@
 
 One row per annotation, draft or prediction: project, task, article id, text
 hash, target, annotator, labels (schema codes), lead time, created/updated,
-cancelled, ground truth, and provenance: whether the annotator started from a
-model's prediction (``origin``: accepted, changed or from_scratch) and which
-``model_version``. A skipped task commits no labels (``labels`` is empty,
-``cancelled`` true), whatever pre-annotation Label Studio kept in its result.
-Per-annotator sibling projects are merged. The committable form
-(``<task>.jsonl``) references articles by id and text hash and holds no
-article text.
+cancelled, ground truth, the annotator's comment (the layout's comment box), and
+provenance: whether the annotator started from a model's prediction (``origin``:
+accepted, changed or from_scratch) and which ``model_version``. A skipped task
+commits no labels (``labels`` is empty, ``cancelled`` true), whatever
+pre-annotation Label Studio kept in its result. Per-annotator sibling projects
+are merged. The committable form (``<task>.jsonl``) references articles by id
+and text hash and holds no article text.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from annotation.client import Connection, with_retries
+from annotation.label_config import COMMENT
 from annotation.projects import ProjectRef
 from core.errors import NewslabError
 from core.files import atomic_open, atomic_write
@@ -65,6 +66,7 @@ class AnnotationRecord:
     score: float | None = None
     origin: str = ""  #: one of ORIGINS for annotations and drafts; empty for predictions
     model_version: str = ""  #: the prediction it started from; empty for from_scratch
+    comment: str = ""  #: what the annotator wrote in the comment box; empty when nothing
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,16 @@ def _choices(result: list, task_name: str, where: str) -> list[str]:
     return labels
 
 
+def _comment(result: list) -> str:
+    """The comment box's text: a ``textarea`` result of the layout's comment control, its lines joined."""
+    lines: list[str] = []
+    for region in result or []:
+        if isinstance(region, dict) and region.get("from_name") == COMMENT:
+            text = (region.get("value") or {}).get("text") or []
+            lines += [text] if isinstance(text, str) else [str(t) for t in text]
+    return "\n".join(line for line in lines if line.strip())
+
+
 def _annotator(value: object) -> str:
     if isinstance(value, dict):
         return str(value.get("email") or value.get("id"))
@@ -254,6 +266,7 @@ def _record(
         score=item.get("score"),
         origin=source.origin,
         model_version=source.model_version,
+        comment="" if kind == "prediction" else _comment(item.get("result")),
     )
 
 
@@ -321,6 +334,7 @@ COMMITTABLE = [
     "ground_truth",
     "origin",
     "model_version",
+    "comment",
     "lead_time",
     "created_at",
     "updated_at",

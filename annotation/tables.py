@@ -56,6 +56,7 @@ def read_annotations(path: Path, schema: Schema | None = None, task: str | None 
         "ground_truth": False,
         "updated_at": "",
         "project": "",
+        "comment": "",  # committed before the comment box existed
     }
     for column, value in defaults.items():
         if column not in frame:

@@ -37,6 +37,12 @@ RESERVED_TASK_NAMES = frozenset(
         "mentions",
         "agreement",
         "votes",
+        "suggestion",
+        "reason",
+        "comment",  # the comment box of every task
+        "al_score",  # active learning's fields (newslab annotate next)
+        "al_round",
+        "al_strategy",
         "guidelines",
         "id",  # a Label Studio task's own key beside its data
     }

@@ -295,3 +295,19 @@ def test_an_unknown_origin_in_the_pulled_table_names_the_row_and_annotation(tmp_
         f"{tmp_path / 'stance.parquet'}: row 2: task 7 (a1:russia), annotation 2 by bob@x.org: "
         "origin is 'guessed', not one of accepted, changed, from_scratch"
     )
+
+
+def test_the_comment_box_is_a_column_and_no_label() -> None:
+    """The layout's TextArea result is the row's ``comment``; label extraction ignores it."""
+    export = json.loads(json.dumps(EXPORT))
+    note = {
+        "from_name": "comment",
+        "to_name": "text",
+        "type": "textarea",
+        "value": {"text": ["hedged", "quote"]},
+    }
+    export[0]["annotations"][0]["result"] = [*_choice("favor"), note]
+    export[0]["drafts"][0]["result"] = [note]
+    frame = to_frame(normalize(export, SCHEMA, "stance", "newslab/stance", "export.json"))
+    assert frame["comment"].tolist() == ["hedged\nquote", "", "hedged\nquote", ""]
+    assert frame["labels"].tolist() == [["favor"], [], [], ["neutral"]]

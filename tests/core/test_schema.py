@@ -86,7 +86,10 @@ def _write(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
             "duplicate label name 'Favor'",
         ),
         (lambda d: d["tasks"].update(title=d["tasks"]["stance"]), "tasks.title: 'title' is a name"),
-        (lambda d: d["tasks"].update(target_name=d["tasks"]["stance"]), "reserved: agreement, article_id"),
+        (
+            lambda d: d["tasks"].update(target_name=d["tasks"]["stance"]),
+            "reserved: agreement, al_round, al_score",
+        ),
         (lambda d: d.update(targets=[]), "tasks.stance.needs_target: the task is annotated toward targets"),
         (lambda d: d.update(guidelines="nope.md"), "guidelines: guidelines file 'nope.md' not found"),
     ],
