@@ -8,17 +8,33 @@ from typing import Any
 from newslab_model.contract import Card, ContractError
 
 
+class Untrusted(ContractError):
+    """A skops file holding types outside the trusted list: refused, nothing of it constructed."""
+
+    def __init__(self, path: str | Path, types: list[str]) -> None:
+        super().__init__(f"{path}: holds types not trusted: {', '.join(types)}; not loaded.")
+        self.types = types
+
+
+def _types(message: str) -> list[str]:
+    """The type names skops lists in its refusal ("Untrusted types found in the file: [...]")."""
+    import re
+
+    return sorted(set(re.findall(r"'([^']+)'", message))) or [message]
+
+
 def estimator(path: str | Path, card: Card, trusted: list[str] | None = None) -> Any:
     """The fitted estimator. skops loads only scikit-learn's own types and ``trusted`` (by default
     the card's list); a file holding any other type is refused, never executed."""
     if card.kind == "skops":
         import skops.io
+        from skops.io.exceptions import UntrustedTypesFoundException
 
         allowed = card.trusted_types if trusted is None else trusted
-        unexpected = sorted(set(skops.io.get_untrusted_types(file=path)) - set(allowed))
-        if unexpected:
-            raise ContractError(f"{path}: holds types not trusted: {', '.join(unexpected)}; not loaded.")
-        return skops.io.load(path, trusted=list(allowed))
+        try:  # skops audits every node against ``allowed`` before constructing anything
+            return skops.io.load(path, trusted=list(allowed))
+        except UntrustedTypesFoundException as exc:
+            raise Untrusted(path, _types(str(exc))) from None
     if card.kind == "spacy":
         import spacy
 

@@ -38,13 +38,9 @@ def _inside(folder: Path, name: str, model_uri: str) -> Path:
     return path
 
 
-def untrusted(path: Path, declared: list[str] | None) -> list[str]:
-    """The types the skops file holds, or the model declares trusted, that newslab's code does not trust."""
-    import skops.io
-
-    allowed = set(registry.trusted_types())
-    found = set(skops.io.get_untrusted_types(file=path)) | set(declared or ())
-    return sorted(found - allowed)
+def _untrusted_declared(declared: list[str] | None) -> list[str]:
+    """The types the model declares trusted that newslab's code does not trust."""
+    return sorted(set(declared or ()) - set(registry.trusted_types()))
 
 
 @dataclass(frozen=True)
@@ -73,14 +69,21 @@ def _estimator(folder: Path, card: Card, artifact: str, model_uri: str) -> Any:
                 "skops models only (other formats can run any code when loaded).",
                 HINT,
             )
-        unexpected = untrusted(path, card.trusted_types)
+        unexpected = _untrusted_declared(card.trusted_types)
         if unexpected:
             raise NewslabError(
                 f"model {model_uri}: holds or trusts types newslab does not: {', '.join(unexpected)}; "
                 "not loaded.",
                 HINT,
             )
-        return runtime.estimator(path, card, trusted=registry.trusted_types())
+        try:  # skops audits the file against newslab's list as it reads it: one pass over its tree
+            return runtime.estimator(path, card, trusted=registry.trusted_types())
+        except runtime.Untrusted as exc:
+            raise NewslabError(
+                f"model {model_uri}: holds or trusts types newslab does not: {', '.join(exc.types)}; "
+                "not loaded.",
+                HINT,
+            ) from None
     return runtime.estimator(path, card)
 
 

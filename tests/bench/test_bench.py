@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import PROJECT_DIR, Settings
+from tests.conftest import PilotModels
 
 BENCH = PROJECT_DIR / "bench"
 #: the scripts smoke-tested below; a new script fails test_every_script_has_a_smoke_test until added
@@ -116,7 +118,9 @@ def test_faults(tmp_path: Path, shared: Path) -> None:
 
 
 @pytest.mark.slow
-def test_predict(tmp_path: Path, shared: Path) -> None:
+def test_predict(tmp_path: Path, pilot_models: PilotModels) -> None:
+    # the session's pilot store, copied: the bench's pilot build then ingests nothing
+    shutil.copytree(pilot_models.settings.corpus_dir, tmp_path / "data" / "corpus")
     args = (
         "--sizes",
         "300",
