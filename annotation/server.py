@@ -115,22 +115,39 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def status(settings: Settings | None = None) -> ServerInfo:
+def status(settings: Settings | None = None, data_dir: Path | None = None) -> ServerInfo:
     settings = settings or get_settings()
-    state = settings.ls_dir / STATE
-    log = settings.ls_dir / "server.log"
+    data = data_dir or settings.ls_dir
+    state = data / STATE
+    log = data / "server.log"
     if not state.exists():
         url = f"http://127.0.0.1:{settings.ls_port}"
-        return ServerInfo(url, None, False, settings.ls_dir, log)
+        return ServerInfo(url, None, False, data, log)
     info = json.loads(state.read_text())
     running = _alive(info["pid"]) and _healthy(info["url"])
-    return ServerInfo(info["url"], info["pid"], running, settings.ls_dir, log)
+    return ServerInfo(info["url"], info["pid"], running, data, log)
 
 
-def serve(settings: Settings | None = None, port: int | None = None, timeout: float = 180.0) -> ServerInfo:
-    """Start Label Studio in the background and wait until it answers; a no-op if it already runs."""
+def serve(
+    settings: Settings | None = None,
+    port: int | None = None,
+    timeout: float = 180.0,
+    *,
+    extra_env: dict[str, str] | None = None,
+    data_dir: Path | None = None,
+    host: str = "127.0.0.1",
+) -> ServerInfo:
+    """Start Label Studio in the background and wait until it answers; a no-op if it already runs.
+
+    ``extra_env`` adds Label Studio's own settings (e.g. ``DJANGO_DB=default`` and
+    ``POSTGRE_NAME/USER/PASSWORD/HOST/PORT`` for a PostgreSQL store) and wins over the rest;
+    when it carries ``LABEL_STUDIO_USER_TOKEN`` and ``LABEL_STUDIO_PASSWORD`` those are the
+    admin's. ``data_dir`` replaces ``data/labelstudio``; ``host`` is the address to listen on.
+    Without them, the local SQLite server as before.
+    """
     settings = settings or get_settings()
-    current = status(settings)
+    extra_env = dict(extra_env or {})
+    current = status(settings, data_dir)
     if current.running:
         return current
     port = port or settings.ls_port
@@ -139,8 +156,15 @@ def serve(settings: Settings | None = None, port: int | None = None, timeout: fl
             f"port {port} on 127.0.0.1 is in use (Label Studio would silently move to another one).",
             "Stop what uses it, or choose a port with NEWSLAB_LS_PORT / --port.",
         )
-    creds = credentials(settings)
-    data = settings.ls_dir
+    if extra_env.get("LABEL_STUDIO_USER_TOKEN") and extra_env.get("LABEL_STUDIO_PASSWORD"):
+        creds = Credentials(
+            extra_env.get("LABEL_STUDIO_USERNAME", "admin@newslab.local"),
+            extra_env["LABEL_STUDIO_PASSWORD"],
+            extra_env["LABEL_STUDIO_USER_TOKEN"],
+        )
+    else:
+        creds = credentials(settings)
+    data = data_dir or settings.ls_dir
     data.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in {"USERNAME", "PASSWORD", "PORT", "HOST"}}
     env.update(
@@ -156,6 +180,7 @@ def serve(settings: Settings | None = None, port: int | None = None, timeout: fl
     # its training webhooks must be allowed (Label Studio refuses local addresses by default)
     env.setdefault("ML_BLOCK_LOCAL_IP", "false")
     env.setdefault("SSRF_PROTECTION_ENABLED", "false")
+    env.update(extra_env)
     log = data / "server.log"
     with open(log, "ab") as out:
         process = subprocess.Popen(
@@ -164,7 +189,7 @@ def serve(settings: Settings | None = None, port: int | None = None, timeout: fl
                 "start",
                 "--no-browser",
                 "--internal-host",
-                "127.0.0.1",
+                host,
                 "--port",
                 str(port),
                 "--data-dir",
@@ -195,10 +220,10 @@ def serve(settings: Settings | None = None, port: int | None = None, timeout: fl
     return ServerInfo(url, process.pid, True, data, log)
 
 
-def stop(settings: Settings | None = None, timeout: float = 20.0) -> bool:
-    """Stop the local server; False if none was running."""
+def stop(settings: Settings | None = None, timeout: float = 20.0, data_dir: Path | None = None) -> bool:
+    """Stop the local server (the one under ``data_dir`` when given); False if none was running."""
     settings = settings or get_settings()
-    state = settings.ls_dir / STATE
+    state = (data_dir or settings.ls_dir) / STATE
     if not state.exists():
         return False
     pid = json.loads(state.read_text())["pid"]

@@ -26,6 +26,7 @@ from newslab.cli.corpus import app as corpus_app
 from newslab.cli.dataset import app as dataset_app
 from newslab.cli.eval import app as eval_app
 from newslab.cli.predict import predict_cmd
+from newslab.cli.team import app as team_app
 from newslab.cli.train import app as train_app
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ app.add_typer(annotate_app, name="annotate")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
+app.add_typer(team_app, name="team")
 app.command("predict")(predict_cmd)
 
 

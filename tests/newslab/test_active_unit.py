@@ -39,7 +39,7 @@ def test_pool_of_pairs_groups_by_cluster_and_target() -> None:
 def test_an_empty_pool_and_a_batch_larger_than_the_pool_are_refused() -> None:
     items = [_item("a"), _item("b")]
     queue = Queued(pushed={"a", "b"}, annotated=set(), articles={"a": "a", "b": "b"})
-    with pytest.raises(NewslabError, match="pool of unlabelled items is empty .*2 already in a project"):
+    with pytest.raises(NewslabError, match=r"pool of unlabelled items is empty .*2 already in a project"):
         _check_pool(build_pool(items, {}, queue), 1, "event_type")
     pool = build_pool(items, {}, Queued())
     with pytest.raises(NewslabError, match="a batch of 3 from a pool of 2") as exc:
