@@ -9,23 +9,18 @@ newslab makes them once and keeps them in ``data/labelstudio/credentials.json``
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from core.errors import NewslabError
+from core.processes import alive, executable, healthy, port_free
 from core.settings import Settings, get_settings
 
 STATE = "server.json"
@@ -75,44 +70,12 @@ def credentials(settings: Settings | None = None) -> Credentials:
 
 
 def _executable() -> str:
-    local = Path(sys.executable).parent / "label-studio"
-    found = str(local) if local.exists() else shutil.which("label-studio")
-    if not found:
-        raise NewslabError(
-            "Label Studio is not installed in this environment.",
-            "Install it with `pip install 'newslab[annotate]'` (make test does), or point "
-            "NEWSLAB_LS_URL at a running server.",
-        )
-    return found
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _healthy(url: str, timeout: float = 2.0) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=timeout).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _alive(pid: int) -> bool:
-    with contextlib.suppress(ChildProcessError):  # reap it first if it is our own child that has exited
-        os.waitpid(pid, os.WNOHANG)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return executable(
+        "label-studio",
+        "Label Studio",
+        "Install it with `pip install 'newslab[annotate]'` (make test does), or point "
+        "NEWSLAB_LS_URL at a running server.",
+    )
 
 
 def status(settings: Settings | None = None, data_dir: Path | None = None) -> ServerInfo:
@@ -124,7 +87,7 @@ def status(settings: Settings | None = None, data_dir: Path | None = None) -> Se
         url = f"http://127.0.0.1:{settings.ls_port}"
         return ServerInfo(url, None, False, data, log)
     info = json.loads(state.read_text())
-    running = _alive(info["pid"]) and _healthy(info["url"])
+    running = alive(info["pid"]) and healthy(info["url"])
     return ServerInfo(info["url"], info["pid"], running, data, log)
 
 
@@ -151,7 +114,7 @@ def serve(
     if current.running:
         return current
     port = port or settings.ls_port
-    if not _port_free(port):
+    if not port_free(port):
         raise NewslabError(
             f"port {port} on 127.0.0.1 is in use (Label Studio would silently move to another one).",
             "Stop what uses it, or choose a port with NEWSLAB_LS_PORT / --port.",
@@ -210,7 +173,7 @@ def serve(
         if match and int(match[-1]) != port:
             process.terminate()
             raise NewslabError(f"Label Studio moved to port {match[-1]} instead of {port}; stopped it.")
-        if _healthy(url):
+        if healthy(url):
             break
         time.sleep(1.0)
     else:
@@ -226,15 +189,19 @@ def stop(settings: Settings | None = None, timeout: float = 20.0, data_dir: Path
     state = (data_dir or settings.ls_dir) / STATE
     if not state.exists():
         return False
-    pid = json.loads(state.read_text())["pid"]
+    info = json.loads(state.read_text())
+    pid, port = info["pid"], info.get("port")
     stopped = False
-    if _alive(pid):
+    if alive(pid):
         os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _alive(pid):
+        if alive(pid):
             os.killpg(pid, signal.SIGKILL)
+        # the group's other processes may hold the port a moment longer: a restart needs it free
+        while port and not port_free(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
         stopped = True
     state.unlink(missing_ok=True)
     return stopped

@@ -7,14 +7,11 @@ The backend store URI names the role but not its password: that travels in ``PGP
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
-
+from core import processes
 from core.errors import NewslabError
 from core.redact import SECRET_ENV
 
@@ -23,18 +20,11 @@ _DROP = {*SECRET_ENV, "NEWSLAB_DATABASE_URL", "NEWSLAB_OPTUNA_STORAGE", "MLFLOW_
 
 
 def executable() -> str:
-    local = Path(sys.executable).parent / "mlflow"
-    found = str(local) if local.exists() else shutil.which("mlflow")
-    if not found:
-        raise NewslabError("MLflow is not installed in this environment.", "Install newslab's dependencies.")
-    return found
+    return processes.executable("mlflow", "MLflow", "Install newslab's dependencies.")
 
 
 def healthy(url: str, timeout: float = 2.0) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=timeout).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return processes.healthy(url, timeout)
 
 
 def start(

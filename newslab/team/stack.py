@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import NewslabError
+from core.processes import alive, port_free
 from core.redact import MASK, redact
 from core.settings import Settings, get_settings
 from newslab.team import mlflow_server, passwords, postgres
@@ -65,22 +66,6 @@ def _save_state(settings: Settings, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):  # exited, not yet reaped by whoever adopted it
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
-
-
 def _kill_group(pid: int, timeout: float = 20.0) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
@@ -90,16 +75,6 @@ def _kill_group(pid: int, timeout: float = 20.0) -> None:
     if alive(pid):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def _local(host: str) -> str:
@@ -184,7 +159,7 @@ def up(
     for name, port in wanted.items():
         if name == "postgres" and cluster is None:
             continue
-        if not (current.get(name) and current[name].running) and not _port_free(host, port):
+        if not (current.get(name) and current[name].running) and not port_free(port, host):
             raise NewslabError(
                 f"port {port} on {host} is in use; {name} cannot start there.",
                 f"Stop what uses it, or choose another port (newslab team up --{_flag(name)} PORT).",

@@ -23,6 +23,7 @@ SMOKED = {
     "corpus_ingest.py",
     "dataset_build.py",
     "faults.py",
+    "load.py",
     "predict.py",
     "train_models.py",
 }
@@ -104,6 +105,28 @@ def test_annotate_roundtrip(tmp_path: Path, ls_settings: Settings) -> None:
     }
     out = bench("annotate_roundtrip.py", "--tasks", "20", "--batch-size", "8", tmp_path=tmp_path, env=env)
     assert "20 tasks" in out and "newslab push again" in out and "newslab pull" in out
+
+
+def test_load(tmp_path: Path, ls_settings: Settings) -> None:
+    """Two annotators on the session's Label Studio (the PostgreSQL stack is tests/newslab/test_team.py's)."""
+    from annotation import server
+
+    env = {"LABEL_STUDIO_API_KEY": server.credentials(ls_settings).token}
+    url = server.status(ls_settings).url
+    args = (
+        "--annotators",
+        "2",
+        "--per-annotator",
+        "3",
+        "--tasks",
+        "6",
+        "--pace",
+        "0.05",
+        "--stores",
+        "sqlite",
+    )
+    out = bench("load.py", *args, "--url", url, tmp_path=tmp_path, env=env)
+    assert "2 annotators: 6 annotations in" in out and "lost 0, duplicated 0" in out
 
 
 @pytest.mark.slow

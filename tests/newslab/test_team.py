@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from core.processes import alive
 from core.settings import Settings
-from newslab.team.stack import alive
 from tests.conftest import PG_BIN, free_port, run_cli
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
