@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -138,6 +138,11 @@ class Store:
 
     def keys(self) -> np.ndarray:
         return self.column("key").astype(np.uint64) if self.article_files else np.array([], np.uint64)
+
+    def texts(self, ids: Iterable[str]) -> dict[str, str]:
+        """article id -> text, for the ids the store has (a text model's input, e.g. CROWDLAB's)."""
+        wanted = sorted({str(i) for i in ids})
+        return {r["id"]: r["text"] for r in self.table(["id", "text"], ids=wanted).to_pylist()}
 
     def table(self, columns: list[str] | None = None, ids: list[str] | None = None) -> pa.Table:
         """The articles (only those with the given ids, read with a Parquet filter, when given)."""

@@ -261,16 +261,12 @@ def _send(
 ) -> tuple[PushReport, list[str]]:
     """The flagged items, with every annotator's labels, to the review project."""
     gold_config = load_dataset_config(config_of(config.dataset)).gold
-    texts = None
-    if gold_config.needs_texts:
-        store = Store(settings.corpus_dir)
-        ids = sorted(set(frame["article_id"].astype(str)))
-        texts = {r["id"]: r["text"] for r in store.table(["id", "text"], ids=ids).to_pylist()}
+    store = Store(settings.corpus_dir)
+    texts = store.texts(frame["article_id"]) if gold_config.needs_texts else None
     gold = gold_labels(frame, schema, task, gold_config, texts)
     by_id = {f"{g.article_id}:{g.target}" if g.target else g.article_id: g for g in gold.items}
     items = [by_id[f.id] for f in flagged if f.id in by_id]
     suggestions = {by_id[f.id].unit: f.suggestion for f in flagged if f.id in by_id}
     reasons = {by_id[f.id].unit: f.reason for f in flagged if f.id in by_id}
-    store = Store(settings.corpus_dir)
     pushed = send_to_review(conn, schema, task, items, store, settings, suggestions, reasons)
     return pushed, [f.id for f in flagged if f.id in by_id]

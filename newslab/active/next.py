@@ -250,7 +250,9 @@ def next_round(
         tasks.append(data)
         predictions[c.key] = as_prelabel(rows[i], loaded, task)
     _log_round(report, loaded, projects, conn, settings, seed, diversity, now, tasks, predictions, on_push)
-    report.curve = curve([*previous, _Past(report.run_id, number, loaded.version, pool.labelled, None)])
+    kappa = report.signal.kappas[-1] if report.signal.kappas else None
+    this = _Past(report.run_id, number, loaded.version, pool.labelled, None, loaded.run_id, kappa)
+    report.curve = curve([*previous, this])
     return report
 
 
@@ -367,11 +369,16 @@ def _experiment(loaded: LoadedModel, task: str, settings: Settings) -> str:
 
 @dataclass(frozen=True)
 class _Past:
+    """A round as its MLflow run recorded it."""
+
     run_id: str
     round: int
     model_version: str
     labelled: int
     snapshot: Snapshot | None
+    model_run_id: str = ""
+    #: kappa with the previous model's predictions on the stop sample (None: no comparison)
+    kappa: float | None = None
 
 
 def previous_rounds(task: str, settings: Settings) -> list[_Past]:
@@ -397,8 +404,15 @@ def previous_rounds(task: str, settings: Settings) -> list[_Past]:
             stored = json.loads(Path(path).read_text(encoding="utf-8"))
         version = run.data.params.get("model_version", "")
         predictions = {k: tuple(v) for k, v in stored["predictions"].items()}
-        labelled = int(run.data.metrics.get("labelled", 0))
-        out.append(_Past(run.info.run_id, number, version, labelled, Snapshot(number, version, predictions)))
+        metrics = run.data.metrics
+        snapshot = Snapshot(number, version, predictions)
+        model_run = run.data.params.get("model_run_id", "")
+        kappa = metrics.get("stop_kappa")
+        out.append(
+            _Past(
+                run.info.run_id, number, version, int(metrics.get("labelled", 0)), snapshot, model_run, kappa
+            )
+        )
     return out
 
 
@@ -410,38 +424,15 @@ def curve(rounds: list[_Past]) -> list[CurvePoint]:
     cache: dict[str, tuple[int | None, float | None, str]] = {}
     points = []
     for r in rounds:
-        if r.model_version not in cache:
-            cache[r.model_version] = _model_figures(client, r.run_id)
-        trained_on, value, metric = cache[r.model_version]
-        points.append(CurvePoint(r.round, r.labelled, r.model_version, trained_on, value, metric, None))
-    kappas = _kappas(rounds)
-    return [_with_kappa(p, kappas.get(p.round)) if kappas.get(p.round) is not None else p for p in points]
+        if r.model_run_id not in cache:
+            cache[r.model_run_id] = _model_figures(client, r.model_run_id)
+        trained_on, value, metric = cache[r.model_run_id]
+        points.append(CurvePoint(r.round, r.labelled, r.model_version, trained_on, value, metric, r.kappa))
+    return points
 
 
-def _kappas(rounds: list[_Past]) -> dict[int, float]:
-    """Nothing stored per round beyond the run's metric: read it back."""
-    import mlflow
-
-    out = {}
-    for r in rounds:
-        if r.run_id:
-            metrics = mlflow.get_run(r.run_id).data.metrics
-            if "stop_kappa" in metrics:
-                out[r.round] = float(metrics["stop_kappa"])
-    return out
-
-
-def _with_kappa(point: CurvePoint, kappa: float | None) -> CurvePoint:
-    from dataclasses import replace
-
-    return replace(point, kappa=kappa)
-
-
-def _model_figures(client, round_run_id: str) -> tuple[int | None, float | None, str]:  # type: ignore[no-untyped-def]
-    """The training size and validation score of the model a round used (from its training run)."""
-    if not round_run_id:
-        return None, None, ""
-    model_run = client.get_run(round_run_id).data.params.get("model_run_id", "")
+def _model_figures(client, model_run: str) -> tuple[int | None, float | None, str]:  # type: ignore[no-untyped-def]
+    """The training size and validation score of a round's model (from its training run)."""
     if not model_run:
         return None, None, ""
     try:

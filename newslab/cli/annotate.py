@@ -505,12 +505,10 @@ def agreement_cmd(
 
 
 def _texts(frame, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """article id -> text of the annotated articles, from the corpus store (CROWDLAB's model reads them)."""
+    """article id -> text of the annotated articles in the corpus store (CROWDLAB's model reads them)."""
     from corpus.store import Store
 
-    store = Store(settings.corpus_dir)
-    ids = sorted(set(frame["article_id"].astype(str)))
-    return {r["id"]: r["text"] for r in store.table(["id", "text"], ids=ids).to_pylist()}
+    return Store(settings.corpus_dir).texts(frame["article_id"])
 
 
 @app.command("review")
