@@ -84,7 +84,11 @@ def with_retries(
     """Call, retrying transient failures (network, 5xx, 429) with exponential backoff."""
     for attempt in range(1, attempts + 1):
         try:
+            if attempt > 1 and before_retry:
+                before_retry()  # inside the try: a server still down fails this attempt, not the caller
             return call()
+        except NewslabError:
+            raise
         except Exception as exc:
             if not is_transient(exc) or attempt == attempts:
                 detail = getattr(exc, "body", None) or exc
@@ -92,6 +96,4 @@ def with_retries(
                     f"Label Studio: {what} failed after {attempt} attempt(s): {detail}"
                 ) from None
             time.sleep(base_delay * 2 ** (attempt - 1))
-            if before_retry:
-                before_retry()
     raise AssertionError("unreachable")

@@ -211,14 +211,28 @@ def push(
     batch_size: int = 5000,
     on_progress: Callable[[int], None] | None = None,
     settings: Settings | None = None,
+    extras: dict[str, dict] | None = None,
 ) -> PushReport:
     """Import the tasks a project does not have yet, in batches; safe to re-run after any failure.
 
+    ``extras`` (task key -> fields such as ``annotations``) go into a task's import with it, in
+    the same transaction: a migrated task arrives with its annotations or not at all.
     Holds the project's push lock throughout: a concurrent push refuses (``core.locks.Busy``).
     """
     what = f"Label Studio project {project.title!r} at {conn.url}"
+    report = PushReport(project.title)
     with lock(push_lock_path(conn, project, settings), what):
-        return _push(conn, project, tasks, predictions or {}, batch_size, on_progress)
+        try:
+            return _push(
+                conn, project, tasks, predictions or {}, batch_size, on_progress, extras or {}, report
+            )
+        except NewslabError as exc:
+            # a server that died mid-push: what is in is in (each batch is one transaction)
+            raise NewslabError(
+                f"push to {what} stopped after {report.added} new task(s): {exc.message}",
+                "Nothing is lost: run the same push again once Label Studio answers; the tasks "
+                "already imported are skipped and only the missing ones are added.",
+            ) from None
 
 
 def _push(
@@ -228,8 +242,9 @@ def _push(
     predictions: dict,
     batch_size: int,
     on_progress: Callable[[int], None] | None,
+    extras: dict[str, dict],
+    report: PushReport,
 ) -> PushReport:
-    report = PushReport(project.title)
     listed = list_tasks(conn, project.id)
     report.duplicates = find_duplicates(listed)
     present = _by_key(listed)
@@ -249,7 +264,7 @@ def _push(
         todo.append(data)
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
-        report.added += _import_batch(conn, project, batch, predictions)
+        report.added += _import_batch(conn, project, batch, predictions, extras)
         if on_progress:
             on_progress(len(batch))
     if predictions:
@@ -315,7 +330,9 @@ def _add_predictions(
     return added, kept
 
 
-def _import_batch(conn: Connection, project: ProjectRef, batch: list[dict], predictions: dict) -> int:
+def _import_batch(
+    conn: Connection, project: ProjectRef, batch: list[dict], predictions: dict, extras: dict[str, dict]
+) -> int:
     """Import one batch, retrying transient failures without ever importing a task twice."""
     client = conn.client()
     pending = {task_key(d): d for d in batch}
@@ -328,7 +345,7 @@ def _import_batch(conn: Connection, project: ProjectRef, batch: list[dict], pred
     def send() -> int:
         if not pending:
             return 0
-        request = [_task(d, predictions.get(k)) for k, d in pending.items()]
+        request = [{**_task(d, predictions.get(k)), **extras.get(k, {})} for k, d in pending.items()]
         result = client.projects.import_tasks(id=project.id, request=request, return_task_ids=True)
         return int(result.task_count or 0)
 

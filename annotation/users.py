@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import httpx
 
@@ -23,21 +24,25 @@ class Annotator:
     token: str
 
 
-def _store(settings: Settings) -> dict:
-    path = settings.ls_dir / "annotators.json"
+def _store(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _save(settings: Settings, data: dict) -> None:
-    atomic_write(settings.ls_dir / "annotators.json", json.dumps(data, indent=2), private=True)  # tokens
+def _save(path: Path, data: dict) -> None:
+    atomic_write(path, json.dumps(data, indent=2), private=True)  # tokens
 
 
 def ensure_annotators(
-    conn: Connection, emails: list[str], settings: Settings | None = None
+    conn: Connection, emails: list[str], settings: Settings | None = None, store: Path | None = None
 ) -> list[Annotator]:
-    """Create the annotators that do not exist yet; return all of them with their ids and tokens."""
+    """Create the annotators that do not exist yet; return all of them with their ids and tokens.
+
+    Passwords and tokens are kept in ``store`` (0600; default: the local server's
+    ``annotators.json``): one file per server, since a token is only good on its own server.
+    """
     settings = settings or get_settings()
-    known = _store(settings)
+    store = store or settings.ls_dir / "annotators.json"
+    known = _store(store)
     users = httpx.get(f"{conn.url}/api/users/", headers=conn.headers, timeout=30).json()
     by_email = {u["email"]: u for u in users}
     out = []
@@ -70,7 +75,7 @@ def ensure_annotators(
                 raise NewslabError(f"Label Studio did not create {email}: {response.text[:200]}")
         annotator = Annotator(int(whoami.json()["id"]), email, token_response.json()["token"])
         known[email] = {"id": annotator.id, "password": password, "token": annotator.token}
-        _save(settings, known)
+        _save(store, known)
         out.append(annotator)
     return out
 
@@ -79,9 +84,11 @@ def public(annotators: list[Annotator]) -> list[dict]:
     return [{k: v for k, v in asdict(a).items() if k != "token"} for a in annotators]
 
 
-def annotator_connection(conn: Connection, email: str, settings: Settings | None = None) -> Connection:
+def annotator_connection(
+    conn: Connection, email: str, settings: Settings | None = None, store: Path | None = None
+) -> Connection:
     """A connection carrying the annotator's own token (for annotators created by newslab)."""
-    known = _store(settings or get_settings())
+    known = _store(store or (settings or get_settings()).ls_dir / "annotators.json")
     if email not in known:
         raise NewslabError(
             f"annotator {email} is unknown to newslab.",

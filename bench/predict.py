@@ -213,7 +213,8 @@ def main() -> None:
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("NEWSLAB_DATA_DIR", str(args.workdir / "data"))
-    names = list(dict.fromkeys(["tfidf_lr", "tfidf_pair_lr", *args.families]))
+    # the linear text model for memory, the pair model for the backend's latency, only when asked
+    names = list(dict.fromkeys(["tfidf_lr", *(["tfidf_pair_lr"] if args.tasks else []), *args.families]))
     runs = trained(args.workdir, names)
     print(f"cores: {os.cpu_count()}")
     throughput({n: runs[n] for n in names if n in args.families or n == "tfidf_lr"}, args.workdir)

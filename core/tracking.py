@@ -65,7 +65,7 @@ def quiet() -> None:
         warnings.filterwarnings("ignore", message=message)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """``Type: first line`` of an exception, redacted (drivers quote the URI, password included)."""
     text = str(exc).strip().splitlines()
     return redact(f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": "))
@@ -91,7 +91,7 @@ def _check_http(uri: str, timeout: float) -> None:
         response = httpx.get(uri.rstrip("/") + "/health", timeout=timeout)
         response.raise_for_status()
     except httpx.HTTPError as exc:
-        raise _unreachable(uri, "MLflow server", _first_line(exc)) from None
+        raise _unreachable(uri, "MLflow server", first_line(exc)) from None
 
 
 def _check_database(uri: str, kind: str, timeout: float) -> None:
@@ -106,7 +106,7 @@ def _check_database(uri: str, kind: str, timeout: float) -> None:
         finally:
             engine.dispose()
     except Exception as exc:  # a driver's OperationalError, a missing driver, a malformed URL
-        raise _unreachable(uri, kind, _first_line(exc)) from None
+        raise _unreachable(uri, kind, first_line(exc)) from None
 
 
 def _check_folder(uri: str, folder: Path, kind: str) -> None:
@@ -137,7 +137,7 @@ def check_server(uri: str, timeout: float = 5.0) -> None:
         _check_folder(uri, Path(uri.removeprefix("file://")).resolve(), "local folder")
 
 
-def _create_store(uri: str) -> None:
+def create_store(uri: str) -> None:
     """Create (and migrate) a SQLite store under its lock: MLflow migrates a new database when it
     first opens it, and parallel first runs raced on that migration and broke the store for good."""
     path = sqlite_path(uri)
@@ -161,7 +161,7 @@ def connect(settings: Settings | None = None) -> str:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     if uri.startswith("sqlite:///"):
-        _create_store(uri)
+        create_store(uri)
     return uri
 
 
@@ -206,6 +206,35 @@ def killed_on_interrupt() -> Iterator[None]:
 
         mlflow.end_run("KILLED")
         raise
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """An HTTP store that stopped answering (refused, reset, retries exhausted), not a bad request."""
+    text = f"{type(exc).__name__}: {exc}"
+    return any(
+        mark in text
+        for mark in ("Max retries exceeded", "Connection refused", "ConnectionError", "Connection aborted")
+    )
+
+
+@contextmanager
+def server_lost(uri: str) -> Iterator[None]:
+    """A tracking server that dies mid-run: one readable error instead of MLflow's traceback.
+
+    The run cannot be closed on a server that is gone, so it stays RUNNING there until the next
+    ``train`` or ``sweep`` against that server marks it FAILED (``reap``: its process is gone).
+    """
+    try:
+        yield
+    except Exception as exc:
+        if not uri.startswith(("http://", "https://")) or not _connection_lost(exc):
+            raise
+        raise NewslabError(
+            f"the MLflow tracking server {redact(uri)} stopped answering during the run "
+            f"({first_line(exc)[:200]}).",
+            "Nothing half-logged is trusted: once the server is back (`newslab team up`), run the "
+            "same command again; it marks the cut-short run FAILED and starts a new one.",
+        ) from None
 
 
 def _alive(pid: int) -> bool:

@@ -88,6 +88,19 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
+def spawn_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start the real `newslab` entry point in a subprocess and return at once (to act mid-command)."""
+    full_env = {**os.environ, **(env or {}), "COLUMNS": "200"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "newslab.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+        cwd=PROJECT_DIR,
+    )
+
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
@@ -167,6 +180,18 @@ def pilot_models(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             evaluate_run(run.run_id, settings, n_boot=20)
         yield PilotModels(settings, stance.run_id, events.run_id)
     get_settings.cache_clear()
+
+
+def pilot_copy(pilot_models: PilotModels, data: Path) -> Path:
+    """The pilot's corpus and datasets in a data directory of a test's own, without its MLflow
+    store, Label Studio or annotations (a test that trains there leaves the session's alone)."""
+    shutil.copytree(
+        pilot_models.settings.data_dir,
+        data,
+        symlinks=True,
+        ignore=shutil.ignore_patterns("mlflow.db*", "mlartifacts", "labelstudio", "backend", "annotations"),
+    )
+    return data
 
 
 @pytest.fixture()

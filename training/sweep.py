@@ -15,7 +15,9 @@ training).
 
 from __future__ import annotations
 
+import inspect
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,6 +47,71 @@ def storage_url(config: ExperimentConfig, settings: Settings) -> str:
         return url
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{settings.data_dir / 'optuna.db'}"
+
+
+#: a worker that died mid-trial: its trial is failed this long after its last heartbeat, so the
+#: study does not keep a RUNNING trial forever (checked when any worker starts optimising)
+HEARTBEAT_S = 10
+GRACE_S = 30
+
+
+#: how long a study waits for its database server to come back (a restart takes seconds)
+RECONNECT_S = (0.5, 1, 2, 4, 8, 16)
+
+
+def _reconnecting(method):  # type: ignore[no-untyped-def]
+    """``method`` retried while the database server is unreachable (refused, shutting down,
+    connection lost): the failed statement's transaction was rolled back with the connection,
+    so running it again does it once."""
+    import functools
+    import time
+
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    @functools.wraps(method)
+    def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for wait in (*RECONNECT_S, None):
+            try:
+                return method(*args, **kwargs)
+            except Exception as exc:
+                # Optuna wraps the driver's error in its StorageInternalError
+                lost = (OperationalError, InterfaceError)
+                if not (isinstance(exc, lost) or isinstance(exc.__cause__, lost)):
+                    raise
+                if wait is None:
+                    raise NewslabError(
+                        f"the Optuna storage stopped answering ({tracking.first_line(exc)[:200]}).",
+                        "Completed trials are kept in the study: run the same sweep again once "
+                        "the database is back, and it continues.",
+                    ) from None
+                time.sleep(wait)
+
+    return call
+
+
+def open_storage(url: str):  # type: ignore[no-untyped-def]
+    """The study's storage. On a database server (PostgreSQL) every storage call rides out a
+    server restart (``pool_pre_ping`` and reconnect-and-retry, ~30 s), and workers send
+    heartbeats, so one killed mid-trial leaves a FAILED trial behind rather than a RUNNING one.
+    SQLite is a file and needs neither."""
+    import optuna
+
+    if url.startswith("sqlite"):
+        return url
+
+    class Reconnecting(optuna.storages.RDBStorage):
+        pass
+
+    for name, member in vars(optuna.storages.RDBStorage).items():
+        if inspect.isfunction(member) and not name.startswith("_"):  # instance methods only
+            setattr(Reconnecting, name, _reconnecting(member))
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats
+    return Reconnecting(
+        url,
+        engine_kwargs={"pool_pre_ping": True},
+        heartbeat_interval=HEARTBEAT_S,
+        grace_period=GRACE_S,
+    )
 
 
 def suggest(trial, space: dict[str, SearchRange]) -> dict:  # type: ignore[no-untyped-def]
@@ -98,7 +165,7 @@ def sweep(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         study_name=study_name,
-        storage=storage,
+        storage=open_storage(storage),
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=config.seed),
         load_if_exists=True,  # several machines, one study
@@ -113,7 +180,11 @@ def sweep(
     }
     tags = tracking.safe(tags)
     started = mlflow.start_run(run_name=f"{config.name}-sweep", tags=tags)
-    with started as parent, tracking.killed_on_interrupt():
+    with (
+        tracking.server_lost(settings.resolved_tracking_uri),
+        started as parent,
+        tracking.killed_on_interrupt(),
+    ):
         mlflow.log_params(
             {
                 "sweep.metric": config.sweep.metric,

@@ -189,7 +189,12 @@ def train(
         tags["mlflow.parentRunId"] = parent_run_id
     started = mlflow.start_run(run_name=config.name, tags=tracking.safe(tags))
     kept = f"the MLflow run {started.info.run_id} is marked KILLED (never evaluated or ranked)."
-    with started as run, tracking.killed_on_interrupt(), interrupts.leaves(kept):
+    with (
+        tracking.server_lost(settings.resolved_tracking_uri),
+        started as run,
+        tracking.killed_on_interrupt(),
+        interrupts.leaves(kept),
+    ):
         _log_params(config, meta, schema, {s: len(ds[s]) for s in ds})
         for split in ds:
             source = mlflow.data.from_pandas(

@@ -39,8 +39,8 @@ def up_cmd(
     pg_port: int = typer.Option(
         None, help="PostgreSQL's port (default 5432; ignored with NEWSLAB_DATABASE_URL)."
     ),
-    ls_port: int = typer.Option(None, help="Label Studio's port (default 8080)."),
-    mlflow_port: int = typer.Option(None, help="The MLflow server's port (default 5000)."),
+    ls_port: int = typer.Option(None, help="Label Studio's port (default 8081)."),
+    mlflow_port: int = typer.Option(None, help="The MLflow server's port (default 5001)."),
 ) -> None:
     """Start what is not running yet; print the URLs and the settings other machines set (secrets masked)."""
     from newslab.team import stack
@@ -88,3 +88,78 @@ def env_cmd(
     _print_env(values)
     if out:
         console.print(f"written to {out} (0600); copy it to the other machine and `source` it.", markup=False)
+
+
+@app.command("migrate")
+def migrate_cmd(
+    labelstudio: bool = typer.Option(True, help="Copy the embedded Label Studio's projects and annotations."),
+    mlflow: bool = typer.Option(True, help="Copy the embedded MLflow store's runs and registered models."),
+) -> None:
+    """Copy this machine's embedded setup onto the team stack; counts and label checksums before and after.
+
+    Re-runnable: what the team stack already holds is skipped. The embedded data is only read.
+    Exit 1 when a check differs.
+    """
+    from rich.table import Table
+
+    from core.schema import load_schema
+    from core.settings import get_settings
+    from newslab.team.migrate import migrate
+
+    settings = get_settings()
+    with err_console.status("migrating") as shown:
+        done = migrate(
+            settings,
+            load_schema(settings.schema_path),
+            labelstudio=labelstudio,
+            mlflow=mlflow,
+            on_item=lambda what: shown.update(f"migrating {what}"),
+        )
+    if done.projects:
+        table = Table("project", "tasks", "labels", "checksum", "added now", title="Label Studio")
+        for c in done.projects:
+            same = "[green]same[/]" if c.ok else "[red]DIFFERENT[/]"
+            table.add_row(
+                c.title,
+                f"{c.before.tasks} -> {c.after.tasks}",
+                f"{c.before.records} -> {c.after.records}",
+                same,
+                str(c.added),
+            )
+        console.print(table)
+        for c in done.projects:
+            if c.skipped:
+                console.print(
+                    f"{c.title}: {len(c.skipped)} task(s) the team server holds with another text: "
+                    + ", ".join(c.skipped[:5]),
+                    markup=False,
+                )
+    if done.mlflow is not None:
+        m = done.mlflow
+        table = Table("", "experiments", "runs", "params", "metric points", "models", "versions", "aliases")
+        table.title = "MLflow"
+        for side, f in (("embedded", m.source), ("team server", m.destination)):
+            table.add_row(
+                side,
+                *map(
+                    str,
+                    (
+                        f.experiments,
+                        f.runs,
+                        f.params,
+                        f.metric_points,
+                        f.logged_models,
+                        f.versions,
+                        f.aliases,
+                    ),
+                ),
+            )
+        console.print(table)
+        same = "[green]same[/]" if m.lossless else "[red]DIFFERENT[/]"
+        console.print(
+            f"MLflow checksum {same}; runs copied now {m.runs_copied}, already there {m.runs_skipped}, "
+            f"redone {m.runs_redone}; model versions copied {m.versions_copied}"
+        )
+    console.print(f"report: {done.report}", markup=False)
+    if not done.ok:
+        raise typer.Exit(1)

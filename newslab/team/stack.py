@@ -26,7 +26,8 @@ from newslab.team import mlflow_server, passwords, postgres
 STATE = "stack.json"
 SECRETS = "secrets.json"
 LS_ADMIN = "admin@newslab.local"
-DEFAULT_PORTS = {"postgres": 5432, "labelstudio": 8080, "mlflow": 5000}
+#: not the embedded ones (Label Studio 8080, `make ui` 5000): both run side by side while migrating
+DEFAULT_PORTS = {"postgres": 5432, "labelstudio": 8081, "mlflow": 5001}
 #: the role and database of each service
 DB = {"ls": "newslab_ls", "mlflow": "newslab_mlflow", "optuna": "newslab_optuna"}
 #: the settings a second machine sets, and which of them are secrets

@@ -30,7 +30,7 @@ def _first_use(data_dir: str, n: int, start: float, locked: bool) -> None:
     os.environ.pop("NEWSLAB_TRACKING_URI", None)
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     if not locked:  # the store as it was opened before the lock: by whichever call came first
-        tracking._create_store = lambda uri: None
+        tracking.create_store = lambda uri: None
     get_settings.cache_clear()
     time.sleep(max(0.0, start - time.time()))  # all processes open the new store at once
     import mlflow

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from core.settings import get_settings
 from eval.evaluate import CHAMPION, evaluate_run, registered_name
 from newslab.backend.connect import check_backend, connect_backend
 from newslab.backend.retrain import PREVIOUS_TAG, TRIGGER_TAG
-from tests.conftest import PilotModels, run_cli
+from tests.conftest import PilotModels, pilot_copy, run_cli
 from tests.newslab.conftest import UNSET_TRACKING, BackendProcess, ls_env
 from training.loading import load
 from training.train import train
@@ -134,18 +133,6 @@ def test_setup_connects_the_backend_and_an_opened_task_gets_its_prediction(
     assert [p["model_version"] for p in stream.json()["predictions"]] == [f"{STANCE}/1"]
 
 
-def _own_store(pilot_models: PilotModels, tmp_path: Path) -> Path:
-    """The pilot's corpus and dataset, with an MLflow store of this test's own (its champion moves)."""
-    data = tmp_path / "data"
-    shutil.copytree(
-        pilot_models.settings.data_dir,
-        data,
-        symlinks=True,
-        ignore=shutil.ignore_patterns("mlflow.db*", "mlartifacts", "labelstudio", "backend", "annotations"),
-    )
-    return data
-
-
 WEAK = """\
 name: pilot-stance-weak
 task: stance
@@ -162,7 +149,7 @@ def test_start_training_retrains_in_the_background_and_serves_a_better_model(
     ls, pilot_models: PilotModels, backend_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     settings, conn = ls
-    data = _own_store(pilot_models, tmp_path)
+    data = pilot_copy(pilot_models, tmp_path / "data")
     monkeypatch.setenv("NEWSLAB_DATA_DIR", str(data))
     monkeypatch.delenv("NEWSLAB_TRACKING_URI", raising=False)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
