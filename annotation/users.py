@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from annotation.client import Connection
+from annotation.client import Connection, with_retries
 from core.errors import NewslabError
 from core.files import atomic_write
 from core.settings import Settings, get_settings
@@ -22,6 +22,21 @@ class Annotator:
     id: int
     email: str
     token: str
+
+
+def users_by_email(conn: Connection) -> dict[str, dict]:
+    """The server's accounts by e-mail (one listing, retried like every call)."""
+
+    def listed() -> list[dict]:
+        response = httpx.get(f"{conn.url}/api/users/", headers=conn.headers, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    return {u["email"]: u for u in with_retries(listed, "listing users")}
+
+
+def _default_store(settings: Settings | None) -> Path:
+    return (settings or get_settings()).ls_dir / "annotators.json"
 
 
 def _store(path: Path) -> dict:
@@ -40,11 +55,9 @@ def ensure_annotators(
     Passwords and tokens are kept in ``store`` (0600; default: the local server's
     ``annotators.json``): one file per server, since a token is only good on its own server.
     """
-    settings = settings or get_settings()
-    store = store or settings.ls_dir / "annotators.json"
+    store = store or _default_store(settings)
     known = _store(store)
-    users = httpx.get(f"{conn.url}/api/users/", headers=conn.headers, timeout=30).json()
-    by_email = {u["email"]: u for u in users}
+    by_email = users_by_email(conn)
     out = []
     for email in emails:
         if email in known and email in by_email:
@@ -88,7 +101,7 @@ def annotator_connection(
     conn: Connection, email: str, settings: Settings | None = None, store: Path | None = None
 ) -> Connection:
     """A connection carrying the annotator's own token (for annotators created by newslab)."""
-    known = _store(store or (settings or get_settings()).ls_dir / "annotators.json")
+    known = _store(store or _default_store(settings))
     if email not in known:
         raise NewslabError(
             f"annotator {email} is unknown to newslab.",

@@ -22,11 +22,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from annotation.client import Connection, with_retries
+from annotation.client import Connection
 from annotation.projects import REVIEW, ProjectRef, find_projects, review_project, setup
 from annotation.pull import export_snapshot, normalize, read_snapshot
 from annotation.push import push, task_key
-from annotation.users import ensure_annotators
+from annotation.users import ensure_annotators, users_by_email
 from core.errors import NewslabError
 from core.files import atomic_write
 from core.schema import Schema
@@ -119,14 +119,7 @@ def people(tasks: list[dict]) -> set[str]:
 
 def ensure_members(dest: Connection, emails: set[str], settings: Settings, store: Path) -> list[str]:
     """Make the team server's accounts for the e-mails it lacks; the ones made."""
-    import httpx
-
-    def listed() -> set[str]:
-        response = httpx.get(f"{dest.url}/api/users/", headers=dest.headers, timeout=30)
-        response.raise_for_status()
-        return {u["email"] for u in response.json()}
-
-    missing = sorted(emails - with_retries(listed, "listing users"))
+    missing = sorted(emails - set(users_by_email(dest)))
     if missing:
         ensure_annotators(dest, missing, settings, store=store)
     return missing
